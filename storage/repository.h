@@ -1,0 +1,137 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "workflow/claim.h"
+#include "workflow/decision.h"
+
+namespace claims::storage {
+
+// A published workflow definition. Claims are pinned to (name, version); a published version is
+// immutable, so the same (name, version) with another sha256 is refused.
+struct WorkflowRecord {
+  std::string name;
+  int64_t version = 0;
+  std::string sha256_hex;
+  std::string source;  // the YAML text as published
+  absl::Time create_time = absl::InfinitePast();
+};
+
+// The stored answer to a request that carried a request id, so a retry gets the same answer.
+// `scope` keeps request ids of different callers apart (e.g. "partner/<id>/actor/<id>");
+// `request_hash` detects a reused request id with a different request.
+struct IdempotencyRecord {
+  std::string scope;
+  std::string request_id;
+  std::string request_hash;
+  std::string response;  // opaque bytes (the server's serialized response)
+  absl::Time expire_time = absl::InfiniteFuture();
+};
+
+struct WriteOptions {
+  std::optional<IdempotencyRecord> idempotency;  // inserted in the same transaction
+};
+
+struct ClaimFilter {
+  std::string partner_id;  // empty: every partner (reviewers)
+  std::optional<std::string> state;
+  std::optional<bool> sla_breached;
+  std::optional<absl::Time> deadline_before;  // next_deadline < this
+  std::optional<absl::Time> deadline_after;   // next_deadline >= this
+  std::optional<absl::Time> created_after;    // create_time >= this
+  std::optional<absl::Time> created_before;   // create_time < this
+};
+
+struct ClaimPage {
+  std::vector<workflow::Claim> claims;
+  std::string next_page_token;  // empty on the last page
+};
+
+struct ClaimDetails {
+  workflow::Claim claim;
+  std::vector<workflow::Evidence> evidence;  // metadata only, in upload order
+  std::vector<workflow::Comment> comments;   // filtered for the viewer, oldest first
+  std::vector<workflow::HistoryEntry> history;  // oldest first
+};
+
+// What a timer sweeper does with one due timer, inside the transaction that claimed it: the
+// claim as it will be stored and the decision that got it there, or nullopt to leave it.
+struct AppliedDecision {
+  workflow::Claim after;
+  workflow::Decision decision;
+};
+using TimerFirer = std::function<std::optional<AppliedDecision>(
+    const workflow::Claim& claim, const workflow::TimerInstance& timer)>;
+
+// Durable state of claims. Every mutation is one transaction: it happens whole or not at all.
+// Implementations are thread-safe. Errors: NOT_FOUND (no such row), ABORTED (version moved on,
+// or a deadlock that retries did not resolve), ALREADY_EXISTS (duplicate id, request id or
+// workflow version), UNAVAILABLE (database unreachable after retries), INVALID_ARGUMENT (bad
+// page token, evidence over the size limit), INTERNAL (anything else).
+class Repository {
+ public:
+  virtual ~Repository() = default;
+
+  // Stores a published workflow. Idempotent for the same (name, version, sha256).
+  virtual absl::Status SaveWorkflow(const WorkflowRecord& workflow) = 0;
+  virtual absl::StatusOr<WorkflowRecord> GetWorkflow(std::string_view name, int64_t version) = 0;
+  virtual absl::StatusOr<std::vector<WorkflowRecord>> ListWorkflows() = 0;
+
+  // Inserts `claim` (version 1, id already assigned) with what `decision` adds: history,
+  // timers, events, comments, evidence.
+  virtual absl::Status CreateClaim(const workflow::Claim& claim,
+                                   const workflow::Decision& decision,
+                                   const WriteOptions& options) = 0;
+
+  // The claim with its timers.
+  virtual absl::StatusOr<workflow::Claim> GetClaim(std::string_view claim_id) = 0;
+
+  // The claim with evidence metadata, the comments `viewer` may see, and the history.
+  virtual absl::StatusOr<ClaimDetails> GetClaimDetails(std::string_view claim_id,
+                                                       workflow::Perspective viewer) = 0;
+
+  // Claims matching `filter`, newest first (create_time desc, id desc), keyset-paginated.
+  virtual absl::StatusOr<ClaimPage> ListClaims(const ClaimFilter& filter, int page_size,
+                                               std::string_view page_token) = 0;
+
+  // Replaces the claim row with `after` if the stored version is still
+  // `after.version - 1`, and appends what `decision` adds. ABORTED if the version moved on.
+  virtual absl::Status ApplyDecision(const workflow::Claim& after,
+                                     const workflow::Decision& decision,
+                                     const WriteOptions& options) = 0;
+
+  // The stored answer for (scope, request_id) if it has not expired.
+  virtual absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotencyRecord(
+      std::string_view scope, std::string_view request_id, absl::Time now) = 0;
+
+  // One evidence document with its bytes.
+  virtual absl::StatusOr<workflow::Evidence> GetEvidence(std::string_view claim_id,
+                                                         std::string_view evidence_id) = 0;
+
+  // Claims up to `batch_size` timers due at `now` that no other sweeper holds, and for each
+  // calls `fire` and applies its result in the transaction that claimed the timer, so each
+  // deadline takes effect exactly once however many sweepers run. Returns how many fired.
+  virtual absl::StatusOr<int> FireDueTimers(absl::Time now, int batch_size,
+                                            const TimerFirer& fire) = 0;
+
+  // When the earliest armed timer next needs a sweep; InfiniteFuture if none.
+  virtual absl::StatusOr<absl::Time> NextTimerDue() = 0;
+
+  // Outbox events with sequence > after_sequence, in sequence order, at most max_events.
+  virtual absl::StatusOr<std::vector<workflow::Event>> ReadEvents(int64_t after_sequence,
+                                                                  int max_events) = 0;
+
+  // Removes idempotency records that expired before `now`; returns how many.
+  virtual absl::StatusOr<int64_t> PurgeExpiredIdempotencyRecords(absl::Time now) = 0;
+};
+
+}  // namespace claims::storage
