@@ -1,0 +1,198 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "workflow/business_calendar.h"
+#include "workflow/claim.h"
+
+namespace claims::workflow {
+
+// The immutable model of one workflow file. The loader builds and validates it, then calls
+// BuildIndex(); after that it is shared read-only (std::shared_ptr<const Definition>) between
+// threads. Ids are unique within their kind; vectors keep file order.
+
+struct Position {
+  int line = 0;  // 1-based; 0 when built in code
+  int column = 0;
+};
+
+struct RoleDef {
+  std::string id;
+  std::string display_name;
+  Perspective perspective = Perspective::kPartner;
+  Position position;
+};
+
+struct CatalogEntry {
+  std::string id;
+  std::string display_name;
+};
+
+// Rejection reasons, information-request reasons, products, activities: ids with display text.
+struct CatalogDef {
+  std::string id;
+  std::string display_name;
+  std::vector<CatalogEntry> entries;
+  Position position;
+  const CatalogEntry* Find(std::string_view entry_id) const;
+};
+
+struct CalendarDef {
+  std::string id;
+  BusinessCalendar calendar;
+  Position position;
+};
+
+// Which roles may change which fields (kField* in claim.h) in a state.
+struct EditRule {
+  std::vector<std::string> roles;
+  std::vector<std::string> fields;
+};
+
+struct StateDef {
+  std::string id;
+  std::string display_name;
+  std::string description;
+  bool terminal = false;
+  std::vector<EditRule> edit_rules;
+  std::vector<std::string> evidence_roles;  // who may upload evidence here; empty: nobody
+  std::vector<std::string> comment_roles;   // who may comment here; empty: nobody
+  Position position;
+};
+
+// An event to emit, with fixed attributes; the engine adds claim id, partner, state and time.
+struct EventDef {
+  std::string type;
+  std::map<std::string, std::string> attributes;
+};
+
+// A closed set of typed conditions on a transition.
+enum class GuardKind {
+  kMinEvidence,        // claim has at least `count` evidence documents
+  kWithinDuration,     // at most `duration` (on `calendar`) since entering the current state
+  kLastReasonIn,       // the last reasons from `catalog` include one of `codes`
+  kLastReasonNotIn,    // the last reasons from `catalog` include none of `codes`
+  kFieldPresent,       // `field` is set (non-empty)
+  kMaxTimesTaken,      // `action` (default: this transition) was taken fewer than `count` times
+};
+
+struct GuardDef {
+  GuardKind kind = GuardKind::kMinEvidence;
+  std::string id;       // for error reports; defaults to the kind's YAML name
+  std::string message;  // shown to the caller when the guard fails
+  int64_t count = 0;
+  WorkflowDuration duration;
+  std::string calendar;
+  std::string catalog;
+  std::vector<std::string> codes;
+  std::string field;
+  std::string action;
+  Position position;
+};
+
+enum class Requirement { kOptional, kRequired, kForbidden };
+
+struct ReasonInput {
+  std::string catalog;
+  int32_t min = 1;
+  int32_t max = 1;
+};
+
+struct TransitionInputs {
+  std::optional<ReasonInput> reasons;  // unset: reasons are not accepted
+  Requirement comment = Requirement::kOptional;
+  // Evidence uploaded while in the current state (ClaimFacts::evidence_added_in_state).
+  Requirement new_evidence = Requirement::kOptional;
+  // At least one of a comment or new evidence ("a justification and/or an updated PoE").
+  bool comment_or_new_evidence = false;
+};
+
+// Reason codes a transition always records, e.g. withdraw -> partner_request.
+struct ReasonSet {
+  std::string catalog;
+  std::vector<std::string> codes;
+};
+
+struct TransitionDef {
+  std::string id;
+  std::string display_name;
+  std::vector<std::string> from;
+  std::string to;
+  std::vector<std::string> roles;
+  TransitionInputs inputs;
+  std::optional<ReasonSet> implied_reasons;
+  std::vector<GuardDef> guards;
+  std::vector<EventDef> events;
+  Position position;
+};
+
+enum class DeadlineAction { kBreach, kTransition };
+
+struct TimerDef {
+  std::string id;
+  std::string display_name;
+  WorkflowDuration duration;
+  std::string calendar;
+  std::vector<std::string> start_on;  // entering one of these states arms the timer
+  std::vector<std::string> pause_in;  // paused while in these states, resumed on leaving
+  std::vector<std::string> stop_on;   // entering one of these states cancels it
+  DeadlineAction on_deadline = DeadlineAction::kBreach;
+  std::string transition;            // kTransition: performed as the system actor
+  std::vector<std::string> reasons;  // kTransition: reason codes the system gives
+  std::vector<EventDef> events;      // emitted at the deadline
+  std::optional<WorkflowDuration> warn_before;
+  std::vector<EventDef> warning_events;
+  Position position;
+};
+
+// How claims come into being: who may create them, in which state, with which fields.
+struct CreateDef {
+  std::vector<std::string> roles;
+  std::string initial_state;
+  std::vector<std::string> required_fields;
+  std::vector<EventDef> events;
+};
+
+struct Definition {
+  std::string name;
+  int64_t version = 0;
+  std::string description;
+  std::vector<RoleDef> roles;
+  std::vector<CatalogDef> catalogs;
+  std::vector<CalendarDef> calendars;
+  std::string products_catalog = "products";      // catalog the products field draws from
+  std::string activities_catalog = "activities";  // catalog the activity field draws from
+  CreateDef create;
+  std::vector<StateDef> states;
+  std::vector<TransitionDef> transitions;
+  std::vector<TimerDef> timers;
+
+  // Builds the lookup tables below; call once after the vectors are final.
+  void BuildIndex();
+
+  const RoleDef* FindRole(std::string_view id) const;
+  const CatalogDef* FindCatalog(std::string_view id) const;
+  const CalendarDef* FindCalendar(std::string_view id) const;
+  const StateDef* FindState(std::string_view id) const;
+  const TransitionDef* FindTransition(std::string_view id) const;
+  const TimerDef* FindTimer(std::string_view id) const;
+  // Transitions whose `from` includes `state`, in file order; empty for unknown states.
+  const std::vector<const TransitionDef*>& TransitionsFrom(std::string_view state) const;
+
+ private:
+  absl::flat_hash_map<std::string, std::size_t> role_index_;
+  absl::flat_hash_map<std::string, std::size_t> catalog_index_;
+  absl::flat_hash_map<std::string, std::size_t> calendar_index_;
+  absl::flat_hash_map<std::string, std::size_t> state_index_;
+  absl::flat_hash_map<std::string, std::size_t> transition_index_;
+  absl::flat_hash_map<std::string, std::size_t> timer_index_;
+  absl::flat_hash_map<std::string, std::vector<const TransitionDef*>> transitions_from_;
+};
+
+}  // namespace claims::workflow
