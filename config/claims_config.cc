@@ -1,0 +1,220 @@
+#include "config/claims_config.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "yaml-cpp/yaml.h"
+
+namespace claims::config {
+namespace {
+
+// Collects every problem with its position, so an operator fixes the file in one go.
+class Problems {
+ public:
+  explicit Problems(std::string_view file) : file_(file) {}
+
+
+  void Add(const YAML::Node& node, std::string_view message) {
+    const YAML::Mark mark = node.Mark();
+    messages_.push_back(
+        absl::StrCat(file_, ":", mark.line + 1, ":", mark.column + 1, ": ", std::string(message)));
+  }
+  void AddAt(int line, int column, std::string_view message) {
+    messages_.push_back(absl::StrCat(file_, ":", line, ":", column, ": ", std::string(message)));
+  }
+  bool empty() const { return messages_.empty(); }
+  absl::Status ToStatus() const {
+    return absl::InvalidArgumentError(absl::StrJoin(messages_, "\n"));
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string> messages_;
+};
+
+using Handler = std::function<void(const YAML::Node&)>;
+
+// Walks a mapping, dispatching known keys to handlers and reporting unknown ones.
+void ReadMap(const YAML::Node& node, std::string_view where,
+             const std::map<std::string, Handler, std::less<>>& handlers, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add(node, absl::StrCat(std::string(where), " must be a mapping"));
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    auto it = handlers.find(key);
+    if (it == handlers.end()) {
+      std::vector<std::string> known;
+      for (const auto& [name, unused] : handlers) known.push_back(name);
+      problems.Add(entry.first, absl::StrCat("unknown key '", key, "' in ", std::string(where),
+                                             " (known: ", absl::StrJoin(known, ", "), ")"));
+      continue;
+    }
+    it->second(entry.second);
+  }
+}
+
+template <typename T>
+Handler Scalar(T& out, Problems& problems, std::string_view what,
+               std::function<bool(const T&)> valid = nullptr) {
+  return [&out, &problems, what, valid](const YAML::Node& node) {
+    T value{};
+    if (!node.IsScalar() || !YAML::convert<T>::decode(node, value)) {
+      problems.Add(node, absl::StrCat(std::string(what), ": wrong type"));
+      return;
+    }
+    if (valid && !valid(value)) {
+      problems.Add(node, absl::StrCat(std::string(what), ": out of range"));
+      return;
+    }
+    out = value;
+  };
+}
+
+std::string ResolvePath(std::string_view base, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute() || base.empty()) return path;
+  return (std::filesystem::path(base) / path).lexically_normal().string();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
+                                               std::string_view file_name,
+                                               std::string_view base_directory) {
+  Problems problems(file_name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    problems.AddAt(e.mark.line + 1, e.mark.column + 1, e.msg);
+    return problems.ToStatus();
+  }
+  ServerConfig config;
+  if (root.IsNull()) return config;
+
+  auto positive = [](const int& v) { return v > 0; };
+  int max_sleep_seconds = static_cast<int>(absl::ToInt64Seconds(config.scheduler.max_sleep));
+  int retention_hours = static_cast<int>(absl::ToInt64Hours(config.idempotency_retention));
+  std::string clock = "system";
+  int line_of_clock = 0;
+  int column_of_clock = 0;
+
+  ReadMap(
+      root, "the configuration",
+      {
+          {"listen", Scalar(config.listen, problems, "listen")},
+          {"database",
+           [&](const YAML::Node& n) {
+             ReadMap(n, "database",
+                     {{"url", Scalar(config.database.url, problems, "database.url")},
+                      {"pool_size", Scalar<int>(config.database.pool_size, problems,
+                                                "database.pool_size", positive)},
+                      {"max_evidence_bytes",
+                       Scalar<int64_t>(config.database.max_evidence_bytes, problems,
+                                       "database.max_evidence_bytes",
+                                       [](const int64_t& v) { return v > 0; })}},
+                     problems);
+           }},
+          {"workflows",
+           [&](const YAML::Node& n) {
+             ReadMap(n, "workflows",
+                     {{"directory", Scalar(config.workflows.directory, problems,
+                                           "workflows.directory")},
+                      {"default", Scalar(config.workflows.default_workflow, problems,
+                                         "workflows.default")}},
+                     problems);
+           }},
+          {"scheduler",
+           [&](const YAML::Node& n) {
+             ReadMap(n, "scheduler",
+                     {{"enabled", Scalar(config.scheduler.enabled, problems,
+                                         "scheduler.enabled")},
+                      {"batch_size", Scalar<int>(config.scheduler.batch_size, problems,
+                                                 "scheduler.batch_size", positive)},
+                      {"max_sleep_seconds", Scalar<int>(max_sleep_seconds, problems,
+                                                        "scheduler.max_sleep_seconds",
+                                                        positive)}},
+                     problems);
+           }},
+          {"clock",
+           [&](const YAML::Node& n) {
+             Scalar(clock, problems, "clock")(n);
+             line_of_clock = n.Mark().line + 1;
+             column_of_clock = n.Mark().column + 1;
+           }},
+          {"grpc",
+           [&](const YAML::Node& n) {
+             ReadMap(n, "grpc",
+                     {{"max_message_bytes", Scalar<int>(config.grpc.max_message_bytes, problems,
+                                                        "grpc.max_message_bytes", positive)},
+                      {"worker_threads", Scalar<int>(config.grpc.worker_threads, problems,
+                                                     "grpc.worker_threads", positive)}},
+                     problems);
+           }},
+          {"idempotency",
+           [&](const YAML::Node& n) {
+             ReadMap(n, "idempotency",
+                     {{"retention_hours", Scalar<int>(retention_hours, problems,
+                                                      "idempotency.retention_hours",
+                                                      positive)}},
+                     problems);
+           }},
+          {"log_level",
+           Scalar<std::string>(config.log_level, problems, "log_level",
+                               [](const std::string& v) {
+                                 return v == "trace" || v == "debug" || v == "info" ||
+                                        v == "warn" || v == "error";
+                               })},
+      },
+      problems);
+
+  if (clock == "system") {
+    config.clock = ClockKind::kSystem;
+  } else if (clock == "manual") {
+    config.clock = ClockKind::kManual;
+  } else {
+    problems.AddAt(line_of_clock, column_of_clock, "clock: must be 'system' or 'manual'");
+  }
+  config.scheduler.max_sleep = absl::Seconds(max_sleep_seconds);
+  config.idempotency_retention = absl::Hours(retention_hours);
+  if (!problems.empty()) return problems.ToStatus();
+
+  config.workflows.directory = ResolvePath(base_directory, config.workflows.directory);
+  const std::string kSqlitePrefix = "sqlite:";
+  if (absl::StartsWith(config.database.url, kSqlitePrefix)) {
+    const std::string path = config.database.url.substr(kSqlitePrefix.size());
+    if (path != ":memory:") {
+      config.database.url = absl::StrCat(kSqlitePrefix, ResolvePath(base_directory, path));
+    }
+  }
+  return config;
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(text.str(), path, base);
+  if (!config.ok()) return config;
+  if (const char* listen = std::getenv("CLAIMS_LISTEN"); listen && *listen) {
+    config->listen = listen;
+  }
+  if (const char* url = std::getenv("CLAIMS_DATABASE_URL"); url && *url) {
+    config->database.url = url;
+  }
+  return config;
+}
+
+}  // namespace claims::config

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace claims::config {
+
+enum class ClockKind {
+  kSystem,  // production
+  kManual,  // tests and simulations: time moves only when advanced
+};
+
+struct DatabaseConfig {
+  std::string url = "sqlite:claims.db";
+  int pool_size = 4;
+  int64_t max_evidence_bytes = 10 * 1024 * 1024;
+};
+
+struct WorkflowsConfig {
+  std::string directory = "workflows";  // resolved against the config file's directory
+  std::string default_workflow = "cpor-association";
+};
+
+struct SchedulerConfig {
+  bool enabled = true;
+  int batch_size = 100;
+  absl::Duration max_sleep = absl::Seconds(30);
+};
+
+struct GrpcConfig {
+  int max_message_bytes = 16 * 1024 * 1024;
+  int worker_threads = 8;
+};
+
+// claimsd's configuration. Every key is optional; unknown keys are errors.
+struct ServerConfig {
+  std::string listen = "127.0.0.1:50051";
+  DatabaseConfig database;
+  WorkflowsConfig workflows;
+  SchedulerConfig scheduler;
+  ClockKind clock = ClockKind::kSystem;
+  GrpcConfig grpc;
+  absl::Duration idempotency_retention = absl::Hours(24);
+  std::string log_level = "info";
+};
+
+// Parses `yaml_text` (named `file_name` in messages). Relative paths in it (the workflows
+// directory, a sqlite: database file) are resolved against `base_directory`.
+// INVALID_ARGUMENT with "file:line:col: message" for every problem found.
+absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
+                                               std::string_view file_name,
+                                               std::string_view base_directory);
+
+// Reads and parses the file at `path`, then applies the environment overrides
+// CLAIMS_LISTEN and CLAIMS_DATABASE_URL (so secrets need not live in files).
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path);
+
+}  // namespace claims::config
