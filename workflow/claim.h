@@ -167,6 +167,9 @@ struct HistoryEntry {
   std::string to_state;
   std::vector<std::string> reasons;
   std::string comment;
+  // The comment is internal (CommentVisibility::kInternal): only reviewers and the system may
+  // read its text.
+  bool internal_comment = false;
   std::vector<FieldChange> changes;
 };
 
