@@ -37,12 +37,43 @@ class BusinessCalendar {
   // of the N-th business day after the day of `start` (a start on a non-business day counts
   // from the next business day). Days: the same local time N calendar days later, across DST.
   // Hours: exact elapsed hours.
+  //
+  // Precisely, for business days: let D be the local day of `start` and B1 < B2 < ... the
+  // business days strictly after D; the result is 00:00 local on the day after B_N, i.e. the
+  // instant B_N ends. Submitted Monday 10:00 with 5 business days (no holidays): due when the
+  // next Monday ends (Tuesday 00:00). Submitted Saturday: B1 is Monday, due when Friday ends.
+  // The rest of the start day is a grace period, so a deadline never falls mid-day.
+  // Days: a local time skipped by a DST change maps to the instant of the change, a repeated
+  // one to its first occurrence (absl::FromCivil). An amount <= 0, or an infinite `start`,
+  // returns `start`. If the calendar has no business day at all, business days give
+  // InfiniteFuture.
   absl::Time Add(absl::Time start, WorkflowDuration duration) const;
+
+  // The instant `duration` before `end`, the inverse of Add where Add is invertible: business
+  // days step back over N business days keeping the local time of day (so the business time
+  // between the result and `end` is N business days); days step back N local days keeping the
+  // local time; hours are exact. Used for warnings ("1 business day before the deadline").
+  absl::Time Subtract(absl::Time end, WorkflowDuration duration) const;
 
   // The time of `duration`'s kind left between `now` and `deadline` (business time only counts
   // business days), for pausing a timer; Resume(now, Remaining(...)) gives the new deadline.
+  // Business days: the elapsed time between the two instants that falls on business days
+  // (DST-short and DST-long days count as they are). Days and hours: elapsed time. Never
+  // negative; InfiniteDuration for an InfiniteFuture deadline.
   absl::Duration Remaining(absl::Time now, absl::Time deadline, DurationUnit unit) const;
+  // The instant at which `remaining` business time (business days) or elapsed time (days,
+  // hours) has passed since `now`. Business time that runs out exactly at the end of a business
+  // day gives that end (00:00 of the next local day), not the start of the next business day,
+  // so Resume(now, Remaining(now, d, unit), unit) == d for every deadline Add can produce.
   absl::Time Resume(absl::Time now, absl::Duration remaining, DurationUnit unit) const;
+
+  // Elapsed time between `from` and `to` that falls on business days; zero if to <= from.
+  absl::Duration BusinessTimeBetween(absl::Time from, absl::Time to) const;
+
+  // The local calendar day of `t` in this calendar's zone.
+  absl::CivilDay LocalDay(absl::Time t) const;
+  // 00:00 local of `day` (the instant of the DST change if midnight is skipped).
+  absl::Time StartOfDay(absl::CivilDay day) const;
 
  private:
   std::string id_;
