@@ -1,0 +1,453 @@
+#include "server/claims_logic.h"
+
+#include <utility>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "server/status_mapping.h"
+#include "storage/ids.h"
+
+namespace claims::server {
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+constexpr std::size_t kMaxCommentBytes = 16 * 1024;
+constexpr std::size_t kMaxRequestIdBytes = 128;
+
+std::string RequestHash(const google::protobuf::Message& request) {
+  std::string bytes;
+  request.SerializePartialToString(&bytes);
+  return Sha256Hex(bytes);
+}
+
+absl::Status CheckRequestId(const std::string& request_id) {
+  if (request_id.size() > kMaxRequestIdBytes) {
+    return InvalidArgument("request_id is too long",
+                           {{"request_id", absl::StrCat("at most ", kMaxRequestIdBytes,
+                                                        " bytes")}});
+  }
+  return absl::OkStatus();
+}
+
+bool CanSee(const Caller& caller, const workflow::Claim& claim) {
+  switch (caller.perspective) {
+    case workflow::Perspective::kReviewer:
+    case workflow::Perspective::kSystem:
+      return true;
+    case workflow::Perspective::kPartner:
+      return claim.partner_id == caller.actor.partner_id;
+    case workflow::Perspective::kCustomer:
+      return claim.fields.customer.tenant_id == caller.customer_tenant;
+  }
+  return false;
+}
+
+absl::Status NotFound(const std::string& name) {
+  return WithErrorInfo(absl::NotFoundError(absl::StrCat("claim ", name, " not found")),
+                       "CLAIM_NOT_FOUND", {{"name", name}});
+}
+
+}  // namespace
+
+ClaimsLogic::ClaimsLogic(storage::Repository& repository, WorkflowRegistry& workflows,
+                         const Clock& clock, Options options,
+                         std::function<void()> on_timers_changed)
+    : repository_(repository),
+      workflows_(workflows),
+      clock_(clock),
+      options_(std::move(options)),
+      on_timers_changed_(std::move(on_timers_changed)) {}
+
+absl::StatusOr<Caller> ClaimsLogic::Authenticate(
+    const std::multimap<std::string, std::string>& metadata) const {
+  auto engine = workflows_.Latest(options_.default_workflow);
+  if (!engine.ok()) return engine.status();
+  return CallerFromMetadata(metadata, (*engine)->definition());
+}
+
+pb::Claim ClaimsLogic::ClaimToProto(const workflow::Engine& engine, const workflow::Claim& claim,
+                                    const Caller& caller) const {
+  pb::Claim out;
+  ToProto(claim, engine.AvailableActions(claim, caller.actor, clock_.Now()), &out);
+  return out;
+}
+
+absl::StatusOr<workflow::Claim> ClaimsLogic::LoadVisibleClaim(const Caller& caller,
+                                                              const ClaimName& name) {
+  const std::string display = FormatClaimName(name.partner, name.claim);
+  absl::StatusOr<workflow::Claim> claim = repository_.GetClaim(name.claim);
+  if (absl::IsNotFound(claim.status())) return NotFound(display);
+  if (!claim.ok()) return claim.status();
+  // Another tenant's claim is indistinguishable from a missing one.
+  if (name.partner != kAnyPartner && name.partner != claim->partner_id) return NotFound(display);
+  if (!CanSee(caller, *claim)) return NotFound(display);
+  return claim;
+}
+
+template <typename Response>
+absl::StatusOr<std::optional<Response>> ClaimsLogic::Replay(const std::string& scope,
+                                                            const std::string& request_id,
+                                                            const std::string& request_hash) {
+  auto record = repository_.FindIdempotencyRecord(scope, request_id, clock_.Now());
+  if (!record.ok()) return record.status();
+  if (!record->has_value()) return std::optional<Response>();
+  if ((*record)->request_hash != request_hash) {
+    return InvalidArgument("request_id was already used for a different request",
+                           {{"request_id", "reused with different content"}},
+                           "REQUEST_ID_REUSED");
+  }
+  Response response;
+  if (!response.ParseFromString((*record)->response)) {
+    return absl::InternalError("stored response for request_id is unreadable");
+  }
+  return std::optional<Response>(std::move(response));
+}
+
+template <typename Response>
+absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* method,
+                                             const google::protobuf::Message& request,
+                                             const std::string& request_id,
+                                             const ClaimName& name, const std::string& etag,
+                                             const DecideFn& decide,
+                                             const RespondFn<Response>& respond) {
+  if (absl::Status status = CheckRequestId(request_id); !status.ok()) return status;
+  const std::string scope = absl::StrCat(caller.actor.id, "/", method);
+  const std::string request_hash = request_id.empty() ? std::string() : RequestHash(request);
+  if (!request_id.empty()) {
+    auto replayed = Replay<Response>(scope, request_id, request_hash);
+    if (!replayed.ok()) return replayed.status();
+    if (replayed->has_value()) return **std::move(replayed);
+  }
+
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<workflow::Claim> claim = LoadVisibleClaim(caller, name);
+    if (!claim.ok()) return claim.status();
+    if (!etag.empty() && etag != Etag(claim->version)) {
+      return WithErrorInfo(
+          absl::AbortedError(absl::StrCat("etag ", etag, " is stale; the claim is at ",
+                                          Etag(claim->version))),
+          "ETAG_MISMATCH", {{"etag", Etag(claim->version)}});
+    }
+    auto engine = workflows_.Get(claim->workflow_name, claim->workflow_version);
+    if (!engine.ok()) return engine.status();
+
+    const absl::Time now = clock_.Now();
+    workflow::Outcome outcome = decide(**engine, *claim, now);
+    if (auto* rejection = std::get_if<workflow::Rejection>(&outcome)) {
+      return RejectionToStatus(*rejection, claim->state);
+    }
+    workflow::Decision& decision = std::get<workflow::Decision>(outcome);
+    const workflow::Claim after = workflow::ApplyDecision(*claim, decision, now);
+    Response response = respond(**engine, after, decision);
+
+    storage::WriteOptions write;
+    if (!request_id.empty()) {
+      write.idempotency = storage::IdempotencyRecord{
+          scope, request_id, request_hash, response.SerializeAsString(),
+          now + options_.idempotency_retention};
+    }
+    absl::Status status = repository_.ApplyDecision(after, decision, write);
+    if (status.ok()) {
+      if (!decision.timers.empty() && on_timers_changed_) on_timers_changed_();
+      return response;
+    }
+    if (absl::IsAlreadyExists(status) && !request_id.empty()) {
+      // A concurrent retry of the same request won the race: answer what it answered.
+      auto replayed = Replay<Response>(scope, request_id, request_hash);
+      if (!replayed.ok()) return replayed.status();
+      if (replayed->has_value()) return **std::move(replayed);
+      return status;
+    }
+    if (absl::IsAborted(status) && etag.empty() && attempt < options_.max_conflict_retries) {
+      continue;  // someone else changed the claim; decide again on what they left
+    }
+    if (absl::IsAborted(status)) {
+      return WithErrorInfo(std::move(status), "CONCURRENT_MODIFICATION");
+    }
+    return status;
+  }
+}
+
+absl::StatusOr<pb::Claim> ClaimsLogic::CreateClaim(const Caller& caller,
+                                                   const pb::CreateClaimRequest& req) {
+  absl::StatusOr<std::string> partner = ParsePartnerName(req.parent(), "parent");
+  if (!partner.ok()) return partner.status();
+  if (*partner == kAnyPartner) {
+    return InvalidArgument("a claim belongs to one partner",
+                           {{"parent", "must name a partner, not '-'"}});
+  }
+  if (!caller.SeesAllPartners() && *partner != caller.actor.partner_id) {
+    return WithErrorInfo(
+        absl::PermissionDeniedError("callers may create claims for their own partner only"),
+        "OTHER_TENANT");
+  }
+  if (absl::Status status = CheckRequestId(req.request_id()); !status.ok()) return status;
+  const std::string scope = absl::StrCat(caller.actor.id, "/CreateClaim");
+  const std::string request_hash = req.request_id().empty() ? std::string() : RequestHash(req);
+  if (!req.request_id().empty()) {
+    auto replayed = Replay<pb::Claim>(scope, req.request_id(), request_hash);
+    if (!replayed.ok()) return replayed.status();
+    if (replayed->has_value()) return **std::move(replayed);
+  }
+
+  const std::string workflow_name =
+      req.workflow().empty() ? options_.default_workflow : req.workflow();
+  auto engine = workflows_.Latest(workflow_name);
+  if (absl::IsNotFound(engine.status())) {
+    return InvalidArgument(std::string(engine.status().message()),
+                           {{"workflow", "no such workflow"}}, "UNKNOWN_WORKFLOW");
+  }
+  if (!engine.ok()) return engine.status();
+
+  const absl::Time now = clock_.Now();
+  workflow::Claim draft;
+  draft.id = storage::NewId(now);
+  draft.partner_id = *partner;
+  draft.fields = FieldsFromProto(req.claim());
+  draft.workflow_name = (*engine)->definition().name;
+  draft.workflow_version = (*engine)->definition().version;
+  draft.create_time = now;
+  draft.created_by = caller.actor.id;
+
+  workflow::Outcome outcome = (*engine)->Create(draft, caller.actor, now);
+  if (auto* rejection = std::get_if<workflow::Rejection>(&outcome)) {
+    return RejectionToStatus(*rejection, "");
+  }
+  const workflow::Decision& decision = std::get<workflow::Decision>(outcome);
+  const workflow::Claim claim = workflow::ApplyDecision(draft, decision, now);
+  pb::Claim response = ClaimToProto(**engine, claim, caller);
+
+  storage::WriteOptions write;
+  if (!req.request_id().empty()) {
+    write.idempotency = storage::IdempotencyRecord{scope, req.request_id(), request_hash,
+                                                   response.SerializeAsString(),
+                                                   now + options_.idempotency_retention};
+  }
+  absl::Status status = repository_.CreateClaim(claim, decision, write);
+  if (absl::IsAlreadyExists(status) && !req.request_id().empty()) {
+    auto replayed = Replay<pb::Claim>(scope, req.request_id(), request_hash);
+    if (!replayed.ok()) return replayed.status();
+    if (replayed->has_value()) return **std::move(replayed);
+  }
+  if (!status.ok()) return status;
+  if (!decision.timers.empty() && on_timers_changed_) on_timers_changed_();
+  return response;
+}
+
+absl::StatusOr<pb::Claim> ClaimsLogic::GetClaim(const Caller& caller,
+                                                const pb::GetClaimRequest& req) {
+  absl::StatusOr<ClaimName> name = ParseClaimName(req.name(), "name");
+  if (!name.ok()) return name.status();
+  absl::StatusOr<workflow::Claim> claim = LoadVisibleClaim(caller, *name);
+  if (!claim.ok()) return claim.status();
+  auto engine = workflows_.Get(claim->workflow_name, claim->workflow_version);
+  if (!engine.ok()) return engine.status();
+  return ClaimToProto(**engine, *claim, caller);
+}
+
+absl::StatusOr<pb::ListClaimsResponse> ClaimsLogic::ListClaims(const Caller& caller,
+                                                               const pb::ListClaimsRequest& req) {
+  absl::StatusOr<std::string> partner = ParsePartnerName(req.parent(), "parent");
+  if (!partner.ok()) return partner.status();
+  if (req.page_size() < 0) {
+    return InvalidArgument("page_size must not be negative", {{"page_size", "negative"}});
+  }
+  storage::ClaimFilter filter;
+  switch (caller.perspective) {
+    case workflow::Perspective::kReviewer:
+    case workflow::Perspective::kSystem:
+      if (*partner != kAnyPartner) filter.partner_id = *partner;
+      break;
+    case workflow::Perspective::kPartner:
+      if (*partner != kAnyPartner && *partner != caller.actor.partner_id) {
+        return WithErrorInfo(absl::NotFoundError(absl::StrCat(req.parent(), " not found")),
+                             "PARTNER_NOT_FOUND");
+      }
+      filter.partner_id = caller.actor.partner_id;
+      break;
+    case workflow::Perspective::kCustomer:
+      return WithErrorInfo(absl::PermissionDeniedError("customers cannot list claims"),
+                           "LIST_NOT_ALLOWED");
+  }
+  if (!req.state().empty()) filter.state = req.state();
+  if (req.has_sla_breached()) filter.sla_breached = req.sla_breached();
+  if (req.has_deadline_before()) filter.deadline_before = FromProto(req.deadline_before());
+  if (req.has_deadline_after()) filter.deadline_after = FromProto(req.deadline_after());
+  if (req.has_create_time_after()) filter.created_after = FromProto(req.create_time_after());
+  if (req.has_create_time_before()) filter.created_before = FromProto(req.create_time_before());
+  const int page_size =
+      req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
+
+  absl::StatusOr<storage::ClaimPage> page =
+      repository_.ListClaims(filter, page_size, req.page_token());
+  if (absl::IsInvalidArgument(page.status())) {
+    return InvalidArgument(std::string(page.status().message()),
+                           {{"page_token", "not a token this service issued"}});
+  }
+  if (!page.ok()) return page.status();
+  pb::ListClaimsResponse response;
+  for (const workflow::Claim& claim : page->claims) {
+    auto engine = workflows_.Get(claim.workflow_name, claim.workflow_version);
+    if (!engine.ok()) return engine.status();
+    *response.add_claims() = ClaimToProto(**engine, claim, caller);
+  }
+  response.set_next_page_token(page->next_page_token);
+  return response;
+}
+
+absl::StatusOr<pb::Claim> ClaimsLogic::UpdateClaim(const Caller& caller,
+                                                   const pb::UpdateClaimRequest& req) {
+  absl::StatusOr<ClaimName> name = ParseClaimName(req.claim().name(), "claim.name");
+  if (!name.ok()) return name.status();
+  if (req.update_mask().paths().empty()) {
+    return InvalidArgument("update_mask must name the fields to change",
+                           {{"update_mask", "empty"}});
+  }
+  workflow::EditRequest edit;
+  edit.fields = FieldsFromProto(req.claim());
+  edit.field_mask.assign(req.update_mask().paths().begin(), req.update_mask().paths().end());
+  return Mutate<pb::Claim>(
+      caller, "UpdateClaim", req, req.request_id(), *name, req.claim().etag(),
+      [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
+        return engine.Edit(claim, edit, caller.actor, now);
+      },
+      [&](const workflow::Engine& engine, const workflow::Claim& after,
+          const workflow::Decision&) { return ClaimToProto(engine, after, caller); });
+}
+
+absl::StatusOr<pb::Claim> ClaimsLogic::PerformAction(const Caller& caller,
+                                                     const pb::PerformActionRequest& req) {
+  absl::StatusOr<ClaimName> name = ParseClaimName(req.name(), "name");
+  if (!name.ok()) return name.status();
+  if (req.action().empty()) {
+    return InvalidArgument("action is required", {{"action", "empty"}});
+  }
+  if (req.comment().size() > kMaxCommentBytes) {
+    return InvalidArgument("comment is too long",
+                           {{"comment", absl::StrCat("at most ", kMaxCommentBytes, " bytes")}});
+  }
+  workflow::ActionRequest action;
+  action.action = req.action();
+  action.reasons.assign(req.reasons().begin(), req.reasons().end());
+  action.comment = req.comment();
+  action.comment_visibility = FromProto(req.comment_visibility());
+  return Mutate<pb::Claim>(
+      caller, "PerformAction", req, req.request_id(), *name, req.etag(),
+      [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
+        return engine.Decide(claim, action, caller.actor, now);
+      },
+      [&](const workflow::Engine& engine, const workflow::Claim& after,
+          const workflow::Decision&) { return ClaimToProto(engine, after, caller); });
+}
+
+absl::StatusOr<pb::Comment> ClaimsLogic::AddComment(const Caller& caller,
+                                                    const pb::AddCommentRequest& req) {
+  absl::StatusOr<ClaimName> name = ParseClaimName(req.parent(), "parent");
+  if (!name.ok()) return name.status();
+  if (req.comment().text().empty()) {
+    return InvalidArgument("a comment needs text", {{"comment.text", "empty"}});
+  }
+  if (req.comment().text().size() > kMaxCommentBytes) {
+    return InvalidArgument(
+        "comment is too long",
+        {{"comment.text", absl::StrCat("at most ", kMaxCommentBytes, " bytes")}});
+  }
+  workflow::Comment comment;
+  comment.author_id = caller.actor.id;
+  comment.perspective = caller.perspective;
+  comment.text = req.comment().text();
+  comment.visibility = FromProto(req.comment().visibility());
+  return Mutate<pb::Comment>(
+      caller, "AddComment", req, req.request_id(), *name, "",
+      [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
+        comment.id = storage::NewId(now);
+        comment.create_time = now;
+        return engine.AddComment(claim, comment, caller.actor, now);
+      },
+      [&](const workflow::Engine&, const workflow::Claim& after, const workflow::Decision&) {
+        pb::Comment out;
+        ToProto(comment, FormatClaimName(after.partner_id, after.id), &out);
+        return out;
+      });
+}
+
+absl::StatusOr<pb::Evidence> ClaimsLogic::AddEvidence(const Caller& caller,
+                                                      const pb::AddEvidenceRequest& req) {
+  absl::StatusOr<ClaimName> name = ParseClaimName(req.parent(), "parent");
+  if (!name.ok()) return name.status();
+  const pb::Evidence& in = req.evidence();
+  std::vector<workflow::FieldViolation> violations;
+  if (in.file_name().empty()) violations.push_back({"evidence.file_name", "required"});
+  if (in.content().empty()) violations.push_back({"evidence.content", "empty"});
+  if (static_cast<int64_t>(in.content().size()) > options_.max_evidence_bytes) {
+    violations.push_back({"evidence.content", absl::StrCat("larger than the limit of ",
+                                                           options_.max_evidence_bytes,
+                                                           " bytes")});
+  }
+  if (!violations.empty()) return InvalidArgument("invalid evidence", violations);
+
+  workflow::Evidence evidence;
+  evidence.file_name = in.file_name();
+  evidence.content_type =
+      in.content_type().empty() ? "application/octet-stream" : in.content_type();
+  evidence.size_bytes = static_cast<int64_t>(in.content().size());
+  evidence.sha256_hex = Sha256Hex(in.content());
+  evidence.uploaded_by = caller.actor.id;
+  return Mutate<pb::Evidence>(
+      caller, "AddEvidence", req, req.request_id(), *name, "",
+      [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
+        evidence.id = storage::NewId(now);
+        evidence.upload_time = now;
+        workflow::Outcome outcome = engine.AddEvidence(claim, evidence, caller.actor, now);
+        if (auto* decision = std::get_if<workflow::Decision>(&outcome)) {
+          // The engine decides on metadata; the bytes travel with the decision to storage.
+          for (workflow::Evidence& stored : decision->evidence) {
+            if (stored.id == evidence.id) stored.content = in.content();
+          }
+        }
+        return outcome;
+      },
+      [&](const workflow::Engine&, const workflow::Claim& after, const workflow::Decision&) {
+        pb::Evidence out;
+        ToProto(evidence, FormatClaimName(after.partner_id, after.id), &out);
+        return out;
+      });
+}
+
+absl::StatusOr<pb::ClaimHistory> ClaimsLogic::GetClaimHistory(
+    const Caller& caller, const pb::GetClaimHistoryRequest& req) {
+  absl::StatusOr<ClaimName> name = ParseClaimName(req.name(), "name");
+  if (!name.ok()) return name.status();
+  // Visibility first, so another tenant's claim reads as missing before any detail is read.
+  absl::StatusOr<workflow::Claim> visible = LoadVisibleClaim(caller, *name);
+  if (!visible.ok()) return visible.status();
+  absl::StatusOr<storage::ClaimDetails> details =
+      repository_.GetClaimDetails(name->claim, caller.perspective);
+  if (!details.ok()) return details.status();
+  auto engine = workflows_.Get(details->claim.workflow_name, details->claim.workflow_version);
+  if (!engine.ok()) return engine.status();
+
+  pb::ClaimHistory out;
+  *out.mutable_claim() = ClaimToProto(**engine, details->claim, caller);
+  const std::string claim_name = FormatClaimName(details->claim.partner_id, details->claim.id);
+  for (const auto& entry : details->history) {
+    if (entry.internal_comment && !caller.SeesAllPartners()) {
+      if (entry.kind == workflow::HistoryKind::kComment) continue;
+      workflow::HistoryEntry redacted = entry;
+      redacted.comment.clear();
+      ToProto(redacted, out.add_entries());
+      continue;
+    }
+    ToProto(entry, out.add_entries());
+  }
+  for (const auto& comment : details->comments) {
+    ToProto(comment, claim_name, out.add_comments());
+  }
+  for (const auto& evidence : details->evidence) {
+    ToProto(evidence, claim_name, out.add_evidence());
+  }
+  return out;
+}
+
+}  // namespace claims::server

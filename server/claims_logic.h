@@ -1,0 +1,89 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/caller.h"
+#include "server/clock.h"
+#include "server/proto_mapping.h"
+#include "server/workflow_registry.h"
+#include "storage/repository.h"
+
+namespace claims::server {
+
+// What the Claims API does, apart from the transport: authorisation by tenant, idempotent
+// retries, optimistic concurrency, and turning engine outcomes into stored decisions. Takes and
+// returns API messages; errors are absl::Status with google.rpc payloads (status_mapping.h).
+// Thread-safe.
+class ClaimsLogic {
+ public:
+  struct Options {
+    std::string default_workflow = "cpor-association";
+    absl::Duration idempotency_retention = absl::Hours(24);
+    int64_t max_evidence_bytes = 10 * 1024 * 1024;
+    // A concurrent change moved the claim on: decide again on the new version this many
+    // times before answering ABORTED (only when the caller sent no etag).
+    int max_conflict_retries = 3;
+  };
+
+  // `on_timers_changed` runs after a decision that armed or moved a timer, so the scheduler
+  // can shorten its sleep.
+  ClaimsLogic(storage::Repository& repository, WorkflowRegistry& workflows, const Clock& clock,
+              Options options, std::function<void()> on_timers_changed = {});
+
+  // The caller behind `metadata`, with roles interpreted by the default workflow.
+  absl::StatusOr<Caller> Authenticate(
+      const std::multimap<std::string, std::string>& metadata) const;
+
+  absl::StatusOr<pb::Claim> CreateClaim(const Caller& caller, const pb::CreateClaimRequest& req);
+  absl::StatusOr<pb::Claim> GetClaim(const Caller& caller, const pb::GetClaimRequest& req);
+  absl::StatusOr<pb::ListClaimsResponse> ListClaims(const Caller& caller,
+                                                    const pb::ListClaimsRequest& req);
+  absl::StatusOr<pb::Claim> UpdateClaim(const Caller& caller, const pb::UpdateClaimRequest& req);
+  absl::StatusOr<pb::Claim> PerformAction(const Caller& caller,
+                                          const pb::PerformActionRequest& req);
+  absl::StatusOr<pb::Comment> AddComment(const Caller& caller, const pb::AddCommentRequest& req);
+  absl::StatusOr<pb::Evidence> AddEvidence(const Caller& caller,
+                                           const pb::AddEvidenceRequest& req);
+  absl::StatusOr<pb::ClaimHistory> GetClaimHistory(const Caller& caller,
+                                                   const pb::GetClaimHistoryRequest& req);
+
+ private:
+  using DecideFn = std::function<workflow::Outcome(const workflow::Engine&,
+                                                   const workflow::Claim&, absl::Time now)>;
+  template <typename Response>
+  using RespondFn = std::function<Response(const workflow::Engine&, const workflow::Claim& after,
+                                           const workflow::Decision&)>;
+
+  // Loads the claim `name` if `caller` may see it; NOT_FOUND otherwise, whether it exists or
+  // belongs to someone else.
+  absl::StatusOr<workflow::Claim> LoadVisibleClaim(const Caller& caller, const ClaimName& name);
+
+  // The read-decide-write cycle shared by every change to an existing claim.
+  template <typename Response>
+  absl::StatusOr<Response> Mutate(const Caller& caller, const char* method,
+                                  const google::protobuf::Message& request,
+                                  const std::string& request_id, const ClaimName& name,
+                                  const std::string& etag, const DecideFn& decide,
+                                  const RespondFn<Response>& respond);
+
+  // The stored answer to an earlier request with the same id, if any.
+  template <typename Response>
+  absl::StatusOr<std::optional<Response>> Replay(const std::string& scope,
+                                                 const std::string& request_id,
+                                                 const std::string& request_hash);
+
+  pb::Claim ClaimToProto(const workflow::Engine& engine, const workflow::Claim& claim,
+                         const Caller& caller) const;
+
+  storage::Repository& repository_;
+  WorkflowRegistry& workflows_;
+  const Clock& clock_;
+  Options options_;
+  std::function<void()> on_timers_changed_;
+};
+
+}  // namespace claims::server

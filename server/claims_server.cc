@@ -1,0 +1,108 @@
+#include "server/claims_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+#include "storage/soci_repository.h"
+
+namespace claims::server {
+
+constexpr char kServiceName[] = "claims.v1.Claims";
+
+absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
+    const config::ServerConfig& config, std::unique_ptr<Clock> clock) {
+  std::unique_ptr<ClaimsServer> server(new ClaimsServer());
+  server->config_ = config;
+  if (!clock) {
+    if (config.clock == config::ClockKind::kManual) {
+      clock = std::make_unique<ManualClock>(absl::Now());
+    } else {
+      clock = std::make_unique<SystemClock>();
+    }
+  }
+  server->clock_ = std::move(clock);
+  if (server->clock_->IsManual()) {
+    server->manual_clock_ = static_cast<ManualClock*>(server->clock_.get());
+  }
+
+  storage::StorageOptions storage_options;
+  storage_options.url = config.database.url;
+  storage_options.pool_size = config.database.pool_size;
+  storage_options.max_evidence_bytes = config.database.max_evidence_bytes;
+  auto repository = storage::OpenSociRepository(storage_options);
+  if (!repository.ok()) return repository.status();
+  server->repository_ = *std::move(repository);
+
+  server->workflows_ = std::make_unique<WorkflowRegistry>(*server->repository_);
+  if (absl::Status status = server->workflows_->LoadDirectory(config.workflows.directory);
+      !status.ok()) {
+    return status;
+  }
+  if (auto engine = server->workflows_->Latest(config.workflows.default_workflow);
+      !engine.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("default workflow: ", engine.status().message()));
+  }
+
+  server->scheduler_ = std::make_unique<TimerScheduler>(
+      *server->repository_, *server->workflows_, *server->clock_,
+      TimerScheduler::Options{config.scheduler.batch_size, config.scheduler.max_sleep});
+  ClaimsLogic::Options logic_options;
+  logic_options.default_workflow = config.workflows.default_workflow;
+  logic_options.idempotency_retention = config.idempotency_retention;
+  logic_options.max_evidence_bytes = config.database.max_evidence_bytes;
+  TimerScheduler* scheduler = server->scheduler_.get();
+  server->logic_ = std::make_unique<ClaimsLogic>(
+      *server->repository_, *server->workflows_, *server->clock_, logic_options,
+      [scheduler] { scheduler->Wake(); });
+  if (server->manual_clock_ != nullptr) {
+    server->manual_clock_->SetOnAdvance([scheduler] { scheduler->Wake(); });
+  }
+  server->workers_ = std::make_unique<WorkerPool>(config.grpc.worker_threads);
+  server->service_ = std::make_unique<ClaimsService>(*server->logic_, *server->workers_);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.SetMaxReceiveMessageSize(config.grpc.max_message_bytes);
+  builder.SetMaxSendMessageSize(config.grpc.max_message_bytes);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
+  }
+  auto* health = server->server_->GetHealthCheckService();
+  health->SetServingStatus(kServiceName, true);
+  health->SetServingStatus(true);
+  if (config.scheduler.enabled) server->scheduler_->Start();
+  return server;
+}
+
+ClaimsServer::~ClaimsServer() { Shutdown(absl::ZeroDuration()); }
+
+std::shared_ptr<grpc::Channel> ClaimsServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+absl::Status ClaimsServer::ReloadWorkflows() {
+  return workflows_->LoadDirectory(config_.workflows.directory);
+}
+
+void ClaimsServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  }
+  if (scheduler_) scheduler_->Stop();
+  // Handlers still queued finish before the logic they use goes away.
+  workers_.reset();
+}
+
+}  // namespace claims::server

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <memory>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/server.h>
+
+#include "absl/status/statusor.h"
+#include "config/claims_config.h"
+#include "server/claims_logic.h"
+#include "server/claims_service.h"
+#include "server/clock.h"
+#include "server/scheduler.h"
+#include "server/worker_pool.h"
+#include "server/workflow_registry.h"
+#include "storage/repository.h"
+
+namespace claims::server {
+
+// claimsd assembled: repository (migrated), published workflows, logic, timer scheduler and
+// the gRPC server with health and reflection. main() and the end-to-end tests both build it.
+class ClaimsServer {
+ public:
+  // Opens the database, loads the workflows and starts serving on config.listen (port 0 picks
+  // a free port; see port()). A null `clock` means the one the config names.
+  static absl::StatusOr<std::unique_ptr<ClaimsServer>> Start(const config::ServerConfig& config,
+                                                            std::unique_ptr<Clock> clock = nullptr);
+  ~ClaimsServer();
+
+  int port() const { return port_; }
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+  const Clock& clock() const { return *clock_; }
+  // Null unless the clock is manual.
+  ManualClock* manual_clock() { return manual_clock_; }
+  TimerScheduler& scheduler() { return *scheduler_; }
+  storage::Repository& repository() { return *repository_; }
+
+  // Re-reads the workflows directory; an invalid file leaves the loaded versions in place.
+  absl::Status ReloadWorkflows();
+
+  // Stops accepting calls, lets running ones finish within `grace`, stops the scheduler.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+ private:
+  ClaimsServer() = default;
+
+  config::ServerConfig config_;
+  std::unique_ptr<Clock> clock_;
+  ManualClock* manual_clock_ = nullptr;
+  std::unique_ptr<storage::Repository> repository_;
+  std::unique_ptr<WorkflowRegistry> workflows_;
+  std::unique_ptr<TimerScheduler> scheduler_;
+  std::unique_ptr<ClaimsLogic> logic_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<ClaimsService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace claims::server

@@ -1,0 +1,76 @@
+// claimsd: wires the configuration to ClaimsServer and handles process signals.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <pthread.h>
+
+#include <CLI/CLI.hpp>
+
+#include "config/claims_config.h"
+#include "server/claims_server.h"
+#include "spdlog/spdlog.h"
+#include "storage/soci_repository.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"claimsd: the claims workflow service"};
+  std::string config_path = "config/claimsd.yaml";
+  bool migrate_only = false;
+  app.add_option("--config", config_path, "configuration file")->check(CLI::ExistingFile);
+  app.add_flag("--migrate-only", migrate_only, "apply database migrations and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  auto config = claims::config::LoadServerConfig(config_path);
+  if (!config.ok()) {
+    std::cerr << config.status().message() << "\n";
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+
+  if (migrate_only) {
+    claims::storage::StorageOptions options;
+    options.url = config->database.url;
+    auto version = claims::storage::MigrateDatabase(options);
+    if (!version.ok()) {
+      spdlog::error("migration failed: {}", version.status().ToString());
+      return 1;
+    }
+    spdlog::info("database schema at version {}", *version);
+    return 0;
+  }
+
+  // Signals go to one thread that waits for them, never to whichever thread they interrupt.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = claims::server::ClaimsServer::Start(*config);
+  if (!server.ok()) {
+    spdlog::error("cannot start: {}", server.status().ToString());
+    return 1;
+  }
+  spdlog::info("claimsd listening on {} (port {}), database {}, workflows from {}",
+               config->listen, (*server)->port(),
+               config->database.url.substr(0, config->database.url.find(':')),
+               config->workflows.directory);
+
+  for (;;) {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal == SIGHUP) {
+      absl::Status status = (*server)->ReloadWorkflows();
+      if (status.ok()) {
+        spdlog::info("workflows reloaded");
+      } else {
+        spdlog::error("workflow reload refused, keeping the loaded versions: {}",
+                      status.ToString());
+      }
+      continue;
+    }
+    spdlog::info("signal {}: shutting down", signal);
+    (*server)->Shutdown(absl::Seconds(10));
+    return 0;
+  }
+}

@@ -1,0 +1,104 @@
+#include "server/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "spdlog/spdlog.h"
+
+namespace claims::server {
+namespace {
+
+// With a manual clock, wall time says nothing about when timers fall due; poll gently so a
+// timer armed by another process is still noticed.
+constexpr absl::Duration kManualClockPoll = absl::Seconds(1);
+// After a database error, wait before trying again rather than spinning.
+constexpr absl::Duration kErrorBackoff = absl::Seconds(1);
+
+}  // namespace
+
+TimerScheduler::TimerScheduler(storage::Repository& repository, WorkflowRegistry& workflows,
+                               const Clock& clock, Options options)
+    : repository_(repository), workflows_(workflows), clock_(clock), options_(options) {}
+
+TimerScheduler::~TimerScheduler() { Stop(); }
+
+void TimerScheduler::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void TimerScheduler::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void TimerScheduler::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+absl::StatusOr<int> TimerScheduler::RunOnce() {
+  int total = 0;
+  for (;;) {
+    const absl::Time now = clock_.Now();
+    absl::StatusOr<int> fired = repository_.FireDueTimers(
+        now, options_.batch_size,
+        [&](const workflow::Claim& claim,
+            const workflow::TimerInstance& timer) -> std::optional<storage::AppliedDecision> {
+          auto engine = workflows_.Get(claim.workflow_name, claim.workflow_version);
+          if (!engine.ok()) {
+            spdlog::error("timer {} of claim {}: workflow {}@{} unavailable: {}", timer.name,
+                          claim.id, claim.workflow_name, claim.workflow_version,
+                          engine.status().ToString());
+            return std::nullopt;
+          }
+          std::optional<workflow::Decision> decision =
+              (*engine)->FireTimer(claim, timer.name, now);
+          if (!decision) return std::nullopt;
+          spdlog::info("timer {} fired for claim {}: {} -> {}", timer.name, claim.id,
+                       decision->from_state, decision->to_state);
+          return storage::AppliedDecision{workflow::ApplyDecision(claim, *decision, now),
+                                          *std::move(decision)};
+        });
+    if (!fired.ok()) return fired.status();
+    total += *fired;
+    if (*fired < options_.batch_size) return total;
+  }
+}
+
+void TimerScheduler::Loop() {
+  for (;;) {
+    absl::Duration sleep = options_.max_sleep;
+    absl::StatusOr<int> fired = RunOnce();
+    if (!fired.ok()) {
+      spdlog::warn("timer sweep failed: {}", fired.status().ToString());
+      sleep = kErrorBackoff;
+    } else if (clock_.IsManual()) {
+      sleep = kManualClockPoll;
+    } else {
+      absl::StatusOr<absl::Time> next = repository_.NextTimerDue();
+      if (next.ok()) {
+        sleep = std::clamp(*next - clock_.Now(), absl::ZeroDuration(), options_.max_sleep);
+      } else {
+        spdlog::warn("reading the next timer failed: {}", next.status().ToString());
+        sleep = kErrorBackoff;
+      }
+    }
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, absl::ToChronoMilliseconds(sleep) + std::chrono::milliseconds(1),
+                   [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || woken_; });
+    if (stopping_) return;
+    woken_ = false;
+  }
+}
+
+}  // namespace claims::server

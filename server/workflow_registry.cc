@@ -1,0 +1,142 @@
+#include "server/workflow_registry.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "workflow/loader.h"
+
+namespace claims::server {
+namespace {
+
+std::optional<std::string> ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * SHA256_DIGEST_LENGTH);
+  for (unsigned char byte : digest) {
+    hex.push_back(kHex[byte >> 4]);
+    hex.push_back(kHex[byte & 0xf]);
+  }
+  return hex;
+}
+
+absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Compile(
+    const std::string& source, const std::string& file_name, const std::string& directory) {
+  const std::filesystem::path base(directory);
+  workflow::LoadResult result = workflow::LoadDefinition(
+      source, file_name, [&base](std::string_view include) -> std::optional<std::string> {
+        return ReadFile(base / std::string(include));
+      });
+  if (!result.ok()) {
+    std::vector<std::string> lines;
+    for (const auto& diagnostic : result.diagnostics) lines.push_back(diagnostic.ToString());
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+  }
+  return std::make_shared<const workflow::Engine>(result.definition);
+}
+
+absl::Status WorkflowRegistry::LoadDirectory(const std::string& directory) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
+    const auto extension = entry.path().extension();
+    if (entry.is_regular_file() && (extension == ".yaml" || extension == ".yml")) {
+      files.push_back(entry.path());
+    }
+  }
+  if (ec) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read workflows directory ", directory, ": ", ec.message()));
+  }
+  if (files.empty()) {
+    return absl::NotFoundError(absl::StrCat("no workflow files in ", directory));
+  }
+  std::sort(files.begin(), files.end());
+
+  // Validate everything before publishing anything, so one bad file replaces nothing.
+  std::vector<std::pair<storage::WorkflowRecord, std::shared_ptr<const workflow::Engine>>> loaded;
+  std::vector<std::string> problems;
+  for (const auto& file : files) {
+    std::optional<std::string> source = ReadFile(file);
+    if (!source) {
+      problems.push_back(absl::StrCat(file.string(), ": cannot read"));
+      continue;
+    }
+    auto engine = Compile(*source, file.string(), directory);
+    if (!engine.ok()) {
+      problems.emplace_back(engine.status().message());
+      continue;
+    }
+    const workflow::Definition& definition = (*engine)->definition();
+    storage::WorkflowRecord record;
+    record.name = definition.name;
+    record.version = definition.version;
+    record.source = *source;
+    record.sha256_hex = Sha256Hex(*source);
+    loaded.emplace_back(std::move(record), *std::move(engine));
+  }
+  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
+
+  for (const auto& [record, engine] : loaded) {
+    if (absl::Status status = repository_.SaveWorkflow(record); !status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat("publishing workflow ", record.name, " version ",
+                                       record.version, ": ", status.message()));
+    }
+  }
+  std::lock_guard lock(mu_);
+  directory_ = directory;
+  for (auto& [record, engine] : loaded) engines_[{record.name, record.version}] = engine;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Get(
+    std::string_view name, int64_t version) {
+  std::string directory;
+  {
+    std::lock_guard lock(mu_);
+    auto it = engines_.find({std::string(name), version});
+    if (it != engines_.end()) return it->second;
+    directory = directory_;
+  }
+  absl::StatusOr<storage::WorkflowRecord> record = repository_.GetWorkflow(name, version);
+  if (!record.ok()) return record.status();
+  auto engine = Compile(record->source,
+                        absl::StrCat(record->name, "@", record->version), directory);
+  if (!engine.ok()) return engine.status();
+  std::lock_guard lock(mu_);
+  return engines_.try_emplace({std::string(name), version}, *engine).first->second;
+}
+
+absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Latest(
+    std::string_view name) {
+  std::lock_guard lock(mu_);
+  std::shared_ptr<const workflow::Engine> latest;
+  for (const auto& [key, engine] : engines_) {
+    if (key.first == name) latest = engine;  // the map orders versions ascending
+  }
+  if (!latest) {
+    return absl::NotFoundError(absl::StrCat("no workflow named '", std::string(name), "'"));
+  }
+  return latest;
+}
+
+}  // namespace claims::server

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "storage/repository.h"
+#include "workflow/engine.h"
+
+namespace claims::server {
+
+// The published workflow versions and an engine for each. Files in the workflows directory
+// are validated and published to the repository (a published version is immutable); claims
+// stay on the version they started on, loaded back from the repository when the file has
+// moved on. Thread-safe.
+class WorkflowRegistry {
+ public:
+  explicit WorkflowRegistry(storage::Repository& repository) : repository_(repository) {}
+
+  // Loads and publishes every *.yaml in `directory` (includes resolved against it). Returns
+  // INVALID_ARGUMENT with every diagnostic when a file is invalid, ALREADY_EXISTS when a
+  // published (name, version) changed content; nothing is replaced then.
+  absl::Status LoadDirectory(const std::string& directory);
+
+  // The engine for one version, from memory or else from the repository. NOT_FOUND if never
+  // published.
+  absl::StatusOr<std::shared_ptr<const workflow::Engine>> Get(std::string_view name,
+                                                              int64_t version);
+
+  // The newest loaded version of `name`: what new claims start on. NOT_FOUND if none.
+  absl::StatusOr<std::shared_ptr<const workflow::Engine>> Latest(std::string_view name);
+
+ private:
+  absl::StatusOr<std::shared_ptr<const workflow::Engine>> Compile(
+      const std::string& source, const std::string& file_name, const std::string& directory);
+
+  storage::Repository& repository_;
+  std::string directory_;
+  std::mutex mu_;
+  std::map<std::pair<std::string, int64_t>, std::shared_ptr<const workflow::Engine>> engines_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// Hex SHA-256 of `data`.
+std::string Sha256Hex(std::string_view data);
+
+}  // namespace claims::server
