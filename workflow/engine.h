@@ -13,6 +13,11 @@
 
 namespace claims::workflow {
 
+namespace internal {
+class EngineIndex;
+struct TransitionInfo;
+}  // namespace internal
+
 // An action as a caller asks for it: the transition id and the inputs it may require.
 struct ActionRequest {
   std::string action;
@@ -66,7 +71,13 @@ class Engine {
                                             absl::Time now) const;
 
  private:
+  Outcome Perform(const Claim& claim, const internal::TransitionInfo& transition,
+                  const ActionRequest& request, const Actor& actor, absl::Time now) const;
+  Rejection Refuse(const Claim& claim, const Actor& actor, absl::Time now, RejectionCode code,
+                   std::string_view reason, std::string message) const;
+
   std::shared_ptr<const Definition> definition_;
+  std::shared_ptr<const internal::EngineIndex> index_;
 };
 
 }  // namespace claims::workflow

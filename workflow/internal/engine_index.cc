@@ -1,0 +1,91 @@
+#include "workflow/internal/engine_index.h"
+
+#include <algorithm>
+
+namespace claims::workflow::internal {
+
+EngineIndex::EngineIndex(const Definition& definition)
+    : default_calendar_("utc", "UTC", absl::UTCTimeZone(),
+                        {absl::Weekday::saturday, absl::Weekday::sunday}, {}) {
+  for (const CalendarDef& calendar : definition.calendars) {
+    calendars_.emplace(Key(calendar.id), &calendar.calendar);
+  }
+  for (const CatalogDef& catalog : definition.catalogs) {
+    auto codes = std::make_unique<CodeSet>();
+    for (const CatalogEntry& entry : catalog.entries) codes->insert(Key(entry.id));
+    catalogs_.emplace(Key(catalog.id), std::move(codes));
+  }
+  for (const RoleDef& role : definition.roles) {
+    role_perspective_.emplace(Key(role.id), role.perspective);
+  }
+  for (const StateDef& state : definition.states) state_by_id_.emplace(Key(state.id), &state);
+
+  // Pointers into transitions_ are handed out below, so it must not grow after this.
+  transitions_.reserve(definition.transitions.size());
+  for (const TransitionDef& transition : definition.transitions) {
+    TransitionInfo info;
+    info.def = &transition;
+    if (transition.inputs.reasons.has_value()) {
+      info.reason_codes = Catalog(transition.inputs.reasons->catalog);
+    }
+    for (const GuardDef& guard : transition.guards) {
+      info.guard_calendars.push_back(&CalendarOrDefault(guard.calendar));
+    }
+    transitions_.push_back(std::move(info));
+  }
+  for (const TransitionInfo& info : transitions_) {
+    transition_by_id_.emplace(Key(info.def->id), &info);
+    for (const std::string& from : info.def->from) {
+      std::vector<const TransitionInfo*>& out = transitions_from_[Key(from)];
+      if (std::find(out.begin(), out.end(), &info) == out.end()) out.push_back(&info);
+    }
+  }
+  for (const TimerDef& timer : definition.timers) {
+    timer_by_id_.emplace(Key(timer.id), timers_.size());
+    timers_.push_back(TimerInfo{&timer, &CalendarOrDefault(timer.calendar)});
+  }
+}
+
+const TransitionInfo* EngineIndex::FindTransition(std::string_view id) const {
+  auto it = transition_by_id_.find(Key(id));
+  return it == transition_by_id_.end() ? nullptr : it->second;
+}
+
+const StateDef* EngineIndex::FindState(std::string_view id) const {
+  auto it = state_by_id_.find(Key(id));
+  return it == state_by_id_.end() ? nullptr : it->second;
+}
+
+const std::vector<const TransitionInfo*>& EngineIndex::TransitionsFrom(
+    std::string_view state) const {
+  auto it = transitions_from_.find(Key(state));
+  return it == transitions_from_.end() ? no_transitions_ : it->second;
+}
+
+const CodeSet* EngineIndex::Catalog(std::string_view id) const {
+  auto it = catalogs_.find(Key(id));
+  return it == catalogs_.end() ? nullptr : it->second.get();
+}
+
+const TimerInfo* EngineIndex::FindTimer(std::string_view id) const {
+  auto it = timer_by_id_.find(Key(id));
+  return it == timer_by_id_.end() ? nullptr : &timers_[it->second];
+}
+
+Perspective EngineIndex::PerspectiveOf(const Actor& actor) const {
+  for (const std::string& role : actor.roles) {
+    auto it = role_perspective_.find(Key(role));
+    if (it != role_perspective_.end()) return it->second;
+  }
+  for (const std::string& role : actor.roles) {
+    if (role == kSystemRole) return Perspective::kSystem;
+  }
+  return Perspective::kPartner;
+}
+
+const BusinessCalendar& EngineIndex::CalendarOrDefault(std::string_view id) const {
+  auto it = calendars_.find(Key(id));
+  return it == calendars_.end() ? default_calendar_ : *it->second;
+}
+
+}  // namespace claims::workflow::internal
