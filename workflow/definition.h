@@ -160,6 +160,14 @@ struct CreateDef {
 };
 
 struct Definition {
+  Definition() = default;
+  // Copies rebuild the index, since transitions_from_ points into the copied-from vectors.
+  // Moves keep the vectors' buffers, so the index stays valid.
+  Definition(const Definition& other);
+  Definition& operator=(const Definition& other);
+  Definition(Definition&&) noexcept = default;
+  Definition& operator=(Definition&&) noexcept = default;
+
   std::string name;
   int64_t version = 0;
   std::string description;

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace claims::workflow::internal {
+
+// The edit distance (insertions, deletions, substitutions) between `a` and `b`, or
+// `limit + 1` when it exceeds `limit` (so long unrelated words cost little).
+std::size_t EditDistance(std::string_view a, std::string_view b, std::size_t limit);
+
+// " (did you mean 'x'?)" for the closest candidate within a typo's distance of `word`,
+// or "" when none is close.
+std::string DidYouMean(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace claims::workflow::internal
