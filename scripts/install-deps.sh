@@ -15,7 +15,7 @@ packages=(
   libssl-dev nlohmann-json3-dev
   tzdata sqlite3 mariadb-server mariadb-client
   # policy-editor tooling and test helpers
-  graphviz yamllint python3-jsonschema python3-grpcio python3-protobuf
+  graphviz yamllint python3-yaml python3-jsonschema python3-grpcio python3-protobuf unzip
 )
 
 missing=()
