@@ -57,7 +57,7 @@ bool MayWriteInternal(Perspective perspective) {
 }
 
 std::string TimeText(absl::Time t) {
-  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
 TimerInstance* FindInstance(std::vector<TimerInstance>& timers, std::string_view name) {
