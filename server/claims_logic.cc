@@ -51,13 +51,12 @@ absl::Status NotFound(const std::string& name) {
 }  // namespace
 
 ClaimsLogic::ClaimsLogic(storage::Repository& repository, WorkflowRegistry& workflows,
-                         const Clock& clock, Options options,
-                         std::function<void()> on_timers_changed)
+                         const Clock& clock, Options options, AppliedCallback on_applied)
     : repository_(repository),
       workflows_(workflows),
       clock_(clock),
       options_(std::move(options)),
-      on_timers_changed_(std::move(on_timers_changed)) {}
+      on_applied_(std::move(on_applied)) {}
 
 absl::StatusOr<Caller> ClaimsLogic::Authenticate(
     const std::multimap<std::string, std::string>& metadata) const {
@@ -149,7 +148,7 @@ absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* m
     }
     absl::Status status = repository_.ApplyDecision(after, decision, write);
     if (status.ok()) {
-      if (!decision.timers.empty() && on_timers_changed_) on_timers_changed_();
+      if (on_applied_) on_applied_(decision);
       return response;
     }
     if (absl::IsAlreadyExists(status) && !request_id.empty()) {
@@ -231,7 +230,7 @@ absl::StatusOr<pb::Claim> ClaimsLogic::CreateClaim(const Caller& caller,
     if (replayed->has_value()) return **std::move(replayed);
   }
   if (!status.ok()) return status;
-  if (!decision.timers.empty() && on_timers_changed_) on_timers_changed_();
+  if (on_applied_) on_applied_(decision);
   return response;
 }
 

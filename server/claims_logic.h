@@ -29,10 +29,11 @@ class ClaimsLogic {
     int max_conflict_retries = 3;
   };
 
-  // `on_timers_changed` runs after a decision that armed or moved a timer, so the scheduler
-  // can shorten its sleep.
+  // `on_applied` runs after every stored decision, so the timer scheduler can shorten its
+  // sleep and event streams can look at the outbox at once.
+  using AppliedCallback = std::function<void(const workflow::Decision&)>;
   ClaimsLogic(storage::Repository& repository, WorkflowRegistry& workflows, const Clock& clock,
-              Options options, std::function<void()> on_timers_changed = {});
+              Options options, AppliedCallback on_applied = {});
 
   // The caller behind `metadata`, with roles interpreted by the default workflow.
   absl::StatusOr<Caller> Authenticate(
@@ -83,7 +84,7 @@ class ClaimsLogic {
   WorkflowRegistry& workflows_;
   const Clock& clock_;
   Options options_;
-  std::function<void()> on_timers_changed_;
+  AppliedCallback on_applied_;
 };
 
 }  // namespace claims::server

@@ -48,9 +48,13 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
         absl::StrCat("default workflow: ", engine.status().message()));
   }
 
+  // Events from other replicas show up within this interval; local ones at once.
+  server->events_ = std::make_unique<EventFeed>(*server->repository_, absl::Milliseconds(500));
+  EventFeed* events = server->events_.get();
   server->scheduler_ = std::make_unique<TimerScheduler>(
       *server->repository_, *server->workflows_, *server->clock_,
-      TimerScheduler::Options{config.scheduler.batch_size, config.scheduler.max_sleep});
+      TimerScheduler::Options{config.scheduler.batch_size, config.scheduler.max_sleep},
+      [events] { events->Notify(); });
   ClaimsLogic::Options logic_options;
   logic_options.default_workflow = config.workflows.default_workflow;
   logic_options.idempotency_retention = config.idempotency_retention;
@@ -58,12 +62,16 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   TimerScheduler* scheduler = server->scheduler_.get();
   server->logic_ = std::make_unique<ClaimsLogic>(
       *server->repository_, *server->workflows_, *server->clock_, logic_options,
-      [scheduler] { scheduler->Wake(); });
+      [scheduler, events](const workflow::Decision& decision) {
+        if (!decision.timers.empty()) scheduler->Wake();
+        if (!decision.events.empty()) events->Notify();
+      });
   if (server->manual_clock_ != nullptr) {
     server->manual_clock_->SetOnAdvance([scheduler] { scheduler->Wake(); });
   }
   server->workers_ = std::make_unique<WorkerPool>(config.grpc.worker_threads);
-  server->service_ = std::make_unique<ClaimsService>(*server->logic_, *server->workers_);
+  server->service_ =
+      std::make_unique<ClaimsService>(*server->logic_, *server->workers_, *server->events_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -79,6 +87,7 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus(kServiceName, true);
   health->SetServingStatus(true);
+  server->events_->Start();
   if (config.scheduler.enabled) server->scheduler_->Start();
   return server;
 }
@@ -101,6 +110,7 @@ void ClaimsServer::Shutdown(absl::Duration grace) {
     server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   }
   if (scheduler_) scheduler_->Stop();
+  if (events_) events_->Stop();
   // Handlers still queued finish before the logic they use goes away.
   workers_.reset();
 }

@@ -10,6 +10,7 @@
 #include "server/claims_logic.h"
 #include "server/claims_service.h"
 #include "server/clock.h"
+#include "server/event_feed.h"
 #include "server/scheduler.h"
 #include "server/worker_pool.h"
 #include "server/workflow_registry.h"
@@ -49,6 +50,7 @@ class ClaimsServer {
   ManualClock* manual_clock_ = nullptr;
   std::unique_ptr<storage::Repository> repository_;
   std::unique_ptr<WorkflowRegistry> workflows_;
+  std::unique_ptr<EventFeed> events_;
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<ClaimsLogic> logic_;
   std::unique_ptr<WorkerPool> workers_;

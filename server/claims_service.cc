@@ -3,7 +3,11 @@
 #include <chrono>
 #include <exception>
 #include <map>
+#include <mutex>
+#include <set>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "server/status_mapping.h"
 #include "spdlog/spdlog.h"
 
@@ -17,6 +21,99 @@ std::multimap<std::string, std::string> Metadata(const grpc::CallbackServerConte
   }
   return metadata;
 }
+
+// Writes the outbox to one caller: events after its cursor as the feed hands them over, then
+// waits for more, until the caller cancels. Deletes itself when gRPC is done with it.
+class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event> {
+ public:
+  EventStreamReactor(EventFeed& feed, Caller caller, const pb::StreamEventsRequest& request)
+      : feed_(feed),
+        caller_(std::move(caller)),
+        types_(request.types().begin(), request.types().end()),
+        cursor_(request.after_sequence()) {
+    std::lock_guard lock(mu_);
+    AwaitLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the stream was closed"));
+      return;
+    }
+    ++next_;
+    WriteNextLocked();
+  }
+
+  void OnCancel() override {
+    // Closing first guarantees no delivery is running or will run once this returns.
+    feed_.Close(this);
+    std::lock_guard lock(mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    feed_.Close(this);
+    feed_.Forget(this);
+    delete this;
+  }
+
+ private:
+  bool Visible(const workflow::Event& event) const {
+    if (!types_.empty() && types_.count(event.type) == 0) return false;
+    return caller_.SeesAllPartners() || event.partner_id == caller_.actor.partner_id;
+  }
+
+  void AwaitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    feed_.Await(this, cursor_,
+                [this](std::vector<workflow::Event> events) { Deliver(std::move(events)); });
+  }
+
+  void Deliver(std::vector<workflow::Event> events) {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    // The cursor moves past events the caller may not see too, so they are never re-read.
+    cursor_ = events.back().sequence;
+    pending_.clear();
+    next_ = 0;
+    for (const auto& event : events) {
+      if (Visible(event)) ToProto(event, &pending_.emplace_back());
+    }
+    WriteNextLocked();
+  }
+
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    if (next_ < pending_.size()) {
+      StartWrite(&pending_[next_]);
+      return;
+    }
+    AwaitLocked();
+  }
+
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  EventFeed& feed_;
+  const Caller caller_;
+  const std::set<std::string> types_;
+  std::mutex mu_;
+  int64_t cursor_ ABSL_GUARDED_BY(mu_);
+  // Elements stay put while a write of one is outstanding: Deliver runs only between writes.
+  std::vector<pb::Event> pending_ ABSL_GUARDED_BY(mu_);
+  std::size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Answers a stream that cannot start with its error.
+class RefusedStream final : public grpc::ServerWriteReactor<pb::Event> {
+ public:
+  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
 
 }  // namespace
 
@@ -106,6 +203,26 @@ grpc::ServerUnaryReactor* ClaimsService::GetClaimHistory(
     grpc::CallbackServerContext* context, const pb::GetClaimHistoryRequest* request,
     pb::ClaimHistory* response) {
   return Serve(context, request, response, &ClaimsLogic::GetClaimHistory);
+}
+
+}  // namespace claims::server
+
+namespace claims::server {
+
+grpc::ServerWriteReactor<pb::Event>* ClaimsService::StreamEvents(
+    grpc::CallbackServerContext* context, const pb::StreamEventsRequest* request) {
+  absl::StatusOr<Caller> caller = logic_.Authenticate(Metadata(*context));
+  absl::Status status = caller.status();
+  if (status.ok() && caller->perspective == workflow::Perspective::kCustomer) {
+    status = WithErrorInfo(absl::PermissionDeniedError("customers cannot stream events"),
+                           "STREAM_NOT_ALLOWED");
+  }
+  if (status.ok() && request->after_sequence() < 0) {
+    status = InvalidArgument("after_sequence must not be negative",
+                             {{"after_sequence", "negative"}});
+  }
+  if (!status.ok()) return new RefusedStream(ToGrpcStatus(status));
+  return new EventStreamReactor(events_, *std::move(caller), *request);
 }
 
 }  // namespace claims::server

@@ -2,6 +2,7 @@
 
 #include "claims/v1/claims_service.grpc.pb.h"
 #include "server/claims_logic.h"
+#include "server/event_feed.h"
 #include "server/worker_pool.h"
 
 namespace claims::server {
@@ -10,7 +11,8 @@ namespace claims::server {
 // and cancellation, runs the logic on the worker pool and maps the result to a status.
 class ClaimsService final : public pb::Claims::CallbackService {
  public:
-  ClaimsService(ClaimsLogic& logic, WorkerPool& workers) : logic_(logic), workers_(workers) {}
+  ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed& events)
+      : logic_(logic), workers_(workers), events_(events) {}
 
   grpc::ServerUnaryReactor* CreateClaim(grpc::CallbackServerContext* context,
                                         const pb::CreateClaimRequest* request,
@@ -36,6 +38,8 @@ class ClaimsService final : public pb::Claims::CallbackService {
   grpc::ServerUnaryReactor* GetClaimHistory(grpc::CallbackServerContext* context,
                                             const pb::GetClaimHistoryRequest* request,
                                             pb::ClaimHistory* response) override;
+  grpc::ServerWriteReactor<pb::Event>* StreamEvents(
+      grpc::CallbackServerContext* context, const pb::StreamEventsRequest* request) override;
 
  private:
   template <typename Request, typename Response>
@@ -45,6 +49,7 @@ class ClaimsService final : public pb::Claims::CallbackService {
 
   ClaimsLogic& logic_;
   WorkerPool& workers_;
+  EventFeed& events_;
 };
 
 }  // namespace claims::server

@@ -17,8 +17,13 @@ constexpr absl::Duration kErrorBackoff = absl::Seconds(1);
 }  // namespace
 
 TimerScheduler::TimerScheduler(storage::Repository& repository, WorkflowRegistry& workflows,
-                               const Clock& clock, Options options)
-    : repository_(repository), workflows_(workflows), clock_(clock), options_(options) {}
+                               const Clock& clock, Options options,
+                               std::function<void()> on_fired)
+    : repository_(repository),
+      workflows_(workflows),
+      clock_(clock),
+      options_(options),
+      on_fired_(std::move(on_fired)) {}
 
 TimerScheduler::~TimerScheduler() { Stop(); }
 
@@ -70,6 +75,7 @@ absl::StatusOr<int> TimerScheduler::RunOnce() {
                                           *std::move(decision)};
         });
     if (!fired.ok()) return fired.status();
+    if (*fired > 0 && on_fired_) on_fired_();
     total += *fired;
     if (*fired < options_.batch_size) return total;
   }

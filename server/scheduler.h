@@ -1,6 +1,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -24,8 +25,9 @@ class TimerScheduler {
     absl::Duration max_sleep = absl::Seconds(30);
   };
 
+  // `on_fired` runs after a sweep that fired timers (their decisions emit events).
   TimerScheduler(storage::Repository& repository, WorkflowRegistry& workflows,
-                 const Clock& clock, Options options);
+                 const Clock& clock, Options options, std::function<void()> on_fired = {});
   ~TimerScheduler();
 
   TimerScheduler(const TimerScheduler&) = delete;
@@ -48,6 +50,7 @@ class TimerScheduler {
   WorkflowRegistry& workflows_;
   const Clock& clock_;
   Options options_;
+  std::function<void()> on_fired_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
