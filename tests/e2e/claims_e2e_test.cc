@@ -579,10 +579,12 @@ TEST_P(ClaimsE2eTest, StreamsEventsInOrderAndResumes) {
   ASSERT_TRUE(
       client_->Create(Partner("northwind", "nora"), NewClaimRequest("northwind"), &theirs).ok());
 
-  auto read_events = [&](const Identity& who, int64_t after, std::size_t count) {
+  // Reads until `count` events arrived or `seconds` passed.
+  auto read_events = [&](const Identity& who, int64_t after, std::size_t count,
+                         int seconds = 10) {
     auto stub = v1::Claims::NewStub(channel_);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
     context.AddMetadata("x-claims-actor", who.actor);
     context.AddMetadata("x-claims-roles", who.roles);
     if (!who.partner.empty()) context.AddMetadata("x-claims-partner", who.partner);
@@ -604,7 +606,7 @@ TEST_P(ClaimsE2eTest, StreamsEventsInOrderAndResumes) {
     EXPECT_LT(all[i - 1].sequence(), all[i].sequence());
   }
   std::vector<std::string> types;
-  for (const auto& event : read_events(Reviewer(), 0, 100)) types.push_back(event.type());
+  for (const auto& event : read_events(Reviewer(), 0, 100, 2)) types.push_back(event.type());
   EXPECT_THAT(types, Contains("customer_consent_requested"));
 
   // Resuming after the first event gives the rest, without a repeat.
@@ -613,7 +615,7 @@ TEST_P(ClaimsE2eTest, StreamsEventsInOrderAndResumes) {
   EXPECT_EQ(resumed[0].sequence(), all[1].sequence());
 
   // A partner sees only its own claims' events.
-  for (const auto& event : read_events(Partner("northwind", "nora"), 0, 1)) {
+  for (const auto& event : read_events(Partner("northwind", "nora"), 0, 1, 2)) {
     EXPECT_THAT(event.claim(), HasSubstr("partners/northwind/"));
   }
 
@@ -624,7 +626,7 @@ TEST_P(ClaimsE2eTest, StreamsEventsInOrderAndResumes) {
   context.AddMetadata("x-claims-actor", "rita");
   context.AddMetadata("x-claims-roles", "reviewer");
   v1::StreamEventsRequest request;
-  std::vector<v1::Event> everything = read_events(Reviewer(), 0, 1000);
+  std::vector<v1::Event> everything = read_events(Reviewer(), 0, 1000, 2);
   request.set_after_sequence(everything.back().sequence());
   auto reader = stub->StreamEvents(&context, request);
   v1::Claim denied;
