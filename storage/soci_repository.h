@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "storage/repository.h"
+
+namespace claims::storage {
+
+struct StorageOptions {
+  // "sqlite:claims.db" (relative or absolute path; "sqlite::memory:" gives a private in-memory
+  // database on one connection) or "mysql://user:password@host:port/database" (user and
+  // password percent-decoded).
+  std::string url;
+  int pool_size = 8;
+  int64_t max_evidence_bytes = 10 * 1024 * 1024;
+  int max_retries = 5;  // deadlocks, lock-wait timeouts, lost connections
+  absl::Duration busy_timeout = absl::Seconds(5);  // SQLite
+  bool migrate = true;  // run migrations on open
+};
+
+// Opens the database (creating the SQLite file if needed), runs pending migrations under a lock
+// when options.migrate, and returns a thread-safe repository backed by a pool of
+// options.pool_size connections. INVALID_ARGUMENT for a bad URL or option, UNAVAILABLE when the
+// server cannot be reached, FAILED_PRECONDITION when !options.migrate and the schema is older
+// than this build needs.
+//
+// Transactions that fail with a deadlock, a lock-wait timeout or a lost connection are retried
+// whole, up to options.max_retries times with jittered backoff; a lost connection is replaced by
+// reconnecting the pooled session (MySQL's own auto-reconnect stays off). When the connection is
+// lost during COMMIT, ApplyDecision and CreateClaim look up what they wrote (the idempotency
+// record, or the claim's write token) before retrying, so an ambiguous commit is neither lost
+// nor applied twice; if that cannot be settled they answer UNAVAILABLE.
+//
+// TimerFirer callbacks run inside a database transaction holding a pooled connection: they must
+// not call back into the repository.
+absl::StatusOr<std::unique_ptr<Repository>> OpenSociRepository(const StorageOptions& options);
+
+// Runs pending migrations only (claimsd --migrate-only). Returns the schema version reached.
+// Safe to run from several processes at once: MySQL takes GET_LOCK('claims_migrate:<db>'),
+// SQLite migrates inside BEGIN EXCLUSIVE.
+absl::StatusOr<int> MigrateDatabase(const StorageOptions& options);
+
+// The schema version this build migrates to.
+int LatestSchemaVersion();
+
+// Creates the MySQL database named by options.url if it does not exist yet (provisioning and
+// tests); for SQLite, does nothing, since opening creates the file. UNAVAILABLE when the server
+// cannot be reached.
+absl::Status CreateDatabaseIfMissing(const StorageOptions& options);
+
+// Test hook for a repository from OpenSociRepository: inside every write transaction, `hook` is
+// called with the step just done ("idempotency", "claim", "timers", "history", "comments",
+// "evidence", "events") and a non-OK answer aborts the transaction with that status. Two more
+// steps simulate a connection lost during COMMIT: a non-OK answer to "before_commit" rolls back
+// and one to "after_commit" keeps the commit, and either way the repository then has to settle
+// the ambiguous outcome. An empty function removes the hook.
+void SetWriteHookForTest(Repository& repository,
+                         std::function<absl::Status(std::string_view step)> hook);
+
+}  // namespace claims::storage
