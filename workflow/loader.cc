@@ -491,6 +491,11 @@ class Loader {
       kind_name = key;
     }
     if (!kind_name.has_value()) {
+      // An unknown key was meant as the kind; it is reported already.
+      if (map.has_unknown_keys()) {
+        reader_.Invalid(path);
+        return guard;
+      }
       reader_.Error(node, Cat("guard needs one of ", Join(internal::GuardKindNames(), ", ")));
       reader_.Invalid(path);
       return guard;

@@ -357,14 +357,15 @@ class Validator {
     const std::string& initial = definition_.create.initial_state;
     // With a transition to or from an unknown state, the unknown state is the problem to
     // report, not the states it cuts off.
-    bool graph_known = FindById(definition_.states, initial) != nullptr;
+    bool graph_known = true;
     for (const TransitionDef& transition : definition_.transitions) {
-      graph_known = graph_known && FindById(definition_.states, transition.to) != nullptr;
+      graph_known = graph_known && !transition.from.empty() &&
+                    FindById(definition_.states, transition.to) != nullptr;
       for (const std::string& from : transition.from) {
         graph_known = graph_known && FindById(definition_.states, from) != nullptr;
       }
     }
-    const bool initial_known = graph_known;
+    const bool initial_known = graph_known && FindById(definition_.states, initial) != nullptr;
     std::set<std::string_view> reachable;
     if (initial_known) {
       std::deque<std::string_view> queue = {initial};
@@ -391,7 +392,7 @@ class Validator {
         has_way_out =
             has_way_out || (Contains(transition.from, state.id) && transition.to != state.id);
       }
-      if (!state.terminal && !has_way_out) {
+      if (graph_known && !state.terminal && !has_way_out) {
         Report(Sub(path, "id"), Cat("state '", state.id,
                                     "' is not terminal but no transition leaves it; "
                                     "add one or mark it terminal: true"));

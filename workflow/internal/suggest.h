@@ -6,8 +6,8 @@
 
 namespace claims::workflow::internal {
 
-// The edit distance (insertions, deletions, substitutions) between `a` and `b`, or
-// `limit + 1` when it exceeds `limit` (so long unrelated words cost little).
+// The edit distance (insertions, deletions, substitutions, swaps of neighbours) between `a`
+// and `b`, or `limit + 1` when it exceeds `limit`.
 std::size_t EditDistance(std::string_view a, std::string_view b, std::size_t limit);
 
 // " (did you mean 'x'?)" for the closest candidate within a typo's distance of `word`,

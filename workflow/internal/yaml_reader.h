@@ -69,7 +69,9 @@ class MapReader {
   bool ok() const { return ok_; }
   const YAML::Node& node() const { return node_; }
   const std::string& path() const { return path_; }
-  std::string Path(std::string_view key) const { return path_ + "/" + std::string(key); }
+  std::string Path(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "/" + std::string(key);
+  }
 
   // The value at `key`; null when the key is absent or has no value.
   const YAML::Node* Get(std::string_view key) const;
