@@ -52,6 +52,8 @@ class RepositoryTest : public ::testing::TestWithParam<TestBackend> {
     if (GetParam() == TestBackend::kSqlite) testing::RemoveSqliteDatabase(url_);
   }
 
+ public:
+
   absl::StatusOr<std::unique_ptr<Repository>> OpenAnother() { return OpenSociRepository(options_); }
 
   // A claim as the server would create it: version 1, one armed timer, the creation decision.
@@ -200,6 +202,7 @@ class RepositoryTest : public ::testing::TestWithParam<TestBackend> {
     EXPECT_EQ(got.created_by, want.created_by);
   }
 
+ protected:
   std::string url_;
   StorageOptions options_;
   std::unique_ptr<Repository> repo_;
