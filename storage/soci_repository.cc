@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
@@ -324,6 +326,27 @@ absl::StatusOr<std::optional<Claim>> LoadClaim(soci::session& session, std::stri
   return std::optional<Claim>(std::move(claim));
 }
 
+// ListClaims' statement for `filter`: the conditions that apply, in the order their values are
+// bound (filter fields in declaration order, then the page key, then the limit).
+std::string ListClaimsSql(const Dialect& dialect, const ClaimFilter& filter, bool has_key) {
+  std::vector<absl::string_view> conditions;
+  if (!filter.partner_id.empty()) conditions.push_back(Av(internal::kCondPartner));
+  if (filter.state) conditions.push_back(Av(internal::kCondState));
+  if (filter.sla_breached) {
+    conditions.push_back(
+        Av(*filter.sla_breached ? internal::kCondBreached : internal::kCondNotBreached));
+  }
+  if (filter.deadline_before) conditions.push_back(Av(internal::kCondDeadlineBefore));
+  if (filter.deadline_after) conditions.push_back(Av(internal::kCondDeadlineAfter));
+  if (filter.created_after) conditions.push_back(Av(internal::kCondCreatedAfter));
+  if (filter.created_before) conditions.push_back(Av(internal::kCondCreatedBefore));
+  if (has_key) conditions.push_back(Av(internal::kCondAfterKey));
+  std::string sql = dialect.select_claims_prefix;
+  if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
+  absl::StrAppend(&sql, Av(internal::kListClaimsOrder));
+  return sql;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The repository
 
@@ -427,11 +450,12 @@ class SociRepository final : public Repository {
   };
 
   void SetUpSession(soci::session& s) {
-    for (const std::string& sql : dialect_.session_setup) s << sql;
+    // The busy timeout first: the other pragmas may already have to wait for a writer.
     if (target_.backend == Backend::kSqlite) {
       s << absl::StrCat("PRAGMA busy_timeout = ",
                         absl::ToInt64Milliseconds(options_.busy_timeout));
     }
+    for (const std::string& sql : dialect_.session_setup) s << sql;
   }
 
   std::shared_ptr<const WriteHook> Hook() {
@@ -882,28 +906,13 @@ absl::StatusOr<ClaimPage> SociRepository::ListClaims(const ClaimFilter& filter, 
   }
 
   // Bound values, kept alive until the statement has run.
-  std::vector<absl::string_view> conditions;
   std::string state = filter.state.value_or("");
   int64_t deadline_before = filter.deadline_before ? EncodeTime(*filter.deadline_before) : 0;
   int64_t deadline_after = filter.deadline_after ? EncodeTime(*filter.deadline_after) : 0;
   int64_t created_after = filter.created_after ? EncodeTime(*filter.created_after) : 0;
   int64_t created_before = filter.created_before ? EncodeTime(*filter.created_before) : 0;
   int limit = size + 1;  // one more tells whether another page follows
-
-  if (!filter.partner_id.empty()) conditions.push_back(Av(internal::kCondPartner));
-  if (filter.state) conditions.push_back(Av(internal::kCondState));
-  if (filter.sla_breached) {
-    conditions.push_back(Av(*filter.sla_breached ? internal::kCondBreached
-                                                 : internal::kCondNotBreached));
-  }
-  if (filter.deadline_before) conditions.push_back(Av(internal::kCondDeadlineBefore));
-  if (filter.deadline_after) conditions.push_back(Av(internal::kCondDeadlineAfter));
-  if (filter.created_after) conditions.push_back(Av(internal::kCondCreatedAfter));
-  if (filter.created_before) conditions.push_back(Av(internal::kCondCreatedBefore));
-  if (key) conditions.push_back(Av(internal::kCondAfterKey));
-  std::string sql = dialect_.select_claims_prefix;
-  if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
-  absl::StrAppend(&sql, Av(internal::kListClaimsOrder));
+  const std::string sql = ListClaimsSql(dialect_, filter, key.has_value());
 
   ClaimPage page;
   RETURN_IF_ERROR(Transact("ListClaims", TxMode::kRead, [&](soci::session& s) -> absl::Status {
@@ -1217,7 +1226,120 @@ absl::StatusOr<int> MigrateOpen(SociRepository& repo) {
   }
 }
 
+// MySQL's JSON plan reduced to one line per table access, and the indexes it reads.
+void SummarizeMySqlPlan(const nlohmann::json& node, QueryPlan* out) {
+  if (node.is_object()) {
+    if (node.contains("table_name")) {
+      std::string line = absl::StrCat("table=", node.value("table_name", ""),
+                                      " access=", node.value("access_type", "?"));
+      if (node.contains("key")) {
+        std::string key = node.value("key", "");
+        absl::StrAppend(&line, " key=", key);
+        out->indexes.push_back(key);
+      }
+      if (node.contains("rows")) absl::StrAppend(&line, " rows=", node["rows"].dump());
+      out->plan.push_back(line);
+    } else if (node.contains("message")) {
+      out->plan.push_back(node.value("message", ""));
+    }
+    for (const auto& [k, v] : node.items()) {
+      if (k == "filesort") out->plan.push_back("filesort");
+      SummarizeMySqlPlan(v, out);
+    }
+  } else if (node.is_array()) {
+    for (const nlohmann::json& v : node) SummarizeMySqlPlan(v, out);
+  }
+}
+
+void SummarizeSqlitePlan(const std::string& detail, QueryPlan* out) {
+  out->plan.push_back(detail);
+  for (std::string_view marker : {"USING COVERING INDEX ", "USING INDEX "}) {
+    size_t at = detail.find(marker);
+    if (at == std::string::npos) continue;
+    size_t begin = at + marker.size();
+    size_t end = detail.find(' ', begin);
+    out->indexes.push_back(detail.substr(begin, end == std::string::npos ? end : end - begin));
+    break;
+  }
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& options) {
+  StorageOptions one = options;
+  one.pool_size = 1;
+  ASSIGN_OR_RETURN(std::unique_ptr<SociRepository> repo, OpenPool(one));
+  const Backend backend = repo->target().backend;
+  const Dialect& dialect = internal::DialectFor(backend);
+
+  // Typical bound values: the plan depends on the statement's shape, not on these.
+  const std::string partner = "partner-1", state = "submitted", key_id = "01J0000000000000000000000";
+  const int64_t now = EncodeTime(absl::Now());
+  const int limit = kDefaultPageSize + 1, batch = 100;
+  using Binder = std::function<void(Stmt&)>;
+  struct Query {
+    std::string name;
+    std::string sql;
+    Binder bind;
+  };
+  ClaimFilter by_partner;
+  by_partner.partner_id = partner;
+  ClaimFilter by_state;
+  by_state.state = state;
+  ClaimFilter breached;
+  breached.sla_breached = true;
+  std::vector<Query> queries = {
+      {"list_by_partner", ListClaimsSql(dialect, by_partner, false),
+       [&](Stmt& st) { st.Use(partner).Use(limit); }},
+      {"list_by_partner_next_page", ListClaimsSql(dialect, by_partner, true),
+       [&](Stmt& st) { st.Use(partner).Use(now).Use(now).Use(key_id).Use(limit); }},
+      {"list_by_state", ListClaimsSql(dialect, by_state, false),
+       [&](Stmt& st) { st.Use(state).Use(limit); }},
+      {"list_breached", ListClaimsSql(dialect, breached, false),
+       [&](Stmt& st) { st.Use(limit); }},
+      {"list_all", ListClaimsSql(dialect, ClaimFilter(), false),
+       [&](Stmt& st) { st.Use(limit); }},
+      {"due_timers", dialect.select_due_timers, [&](Stmt& st) { st.Use(now).Use(batch); }},
+      {"next_timer_due", std::string(internal::kSelectNextTimerDue), [](Stmt&) {}},
+  };
+
+  std::vector<QueryPlan> plans;
+  try {
+    soci::session& s = repo->FirstSessionForSetup();
+    // Plans follow the statistics, which InnoDB refreshes in the background some time after a
+    // bulk of changes; fresh ones show the plan a settled table gets.
+    s << (backend == Backend::kMySql ? "ANALYZE TABLE claims, timers" : "ANALYZE");
+    for (const Query& q : queries) {
+      QueryPlan plan;
+      plan.name = q.name;
+      plan.sql = q.sql;
+      if (backend == Backend::kMySql) {
+        std::string json;
+        Stmt st(s);
+        st.Into(json);
+        q.bind(st);
+        st.Run(absl::StrCat("EXPLAIN FORMAT=JSON ", q.sql));
+        nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+        if (parsed.is_discarded()) return absl::InternalError("EXPLAIN did not return JSON");
+        SummarizeMySqlPlan(parsed, &plan);
+      } else {
+        int id = 0, parent = 0, unused = 0;
+        std::string detail;
+        Stmt st(s);
+        st.Into(id).Into(parent).Into(unused).Into(detail);
+        q.bind(st);
+        for (bool more = st.Run(absl::StrCat("EXPLAIN QUERY PLAN ", q.sql)); more;
+             more = st.Fetch()) {
+          SummarizeSqlitePlan(detail, &plan);
+        }
+      }
+      plans.push_back(std::move(plan));
+    }
+  } catch (...) {
+    return OpenFailure("explaining the queries");
+  }
+  return plans;
+}
 
 absl::StatusOr<std::unique_ptr<Repository>> OpenSociRepository(const StorageOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<SociRepository> repo, OpenPool(options));

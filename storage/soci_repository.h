@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -54,6 +55,24 @@ int LatestSchemaVersion();
 // tests); for SQLite, does nothing, since opening creates the file. UNAVAILABLE when the server
 // cannot be reached.
 absl::Status CreateDatabaseIfMissing(const StorageOptions& options);
+
+// How the database runs one of the repository's index-backed queries.
+struct QueryPlan {
+  std::string name;  // "list_by_partner", "list_by_partner_next_page", "list_by_state",
+                     // "list_breached", "list_all", "due_timers", "next_timer_due"
+  std::string sql;
+  // One line per table access: MySQL's EXPLAIN FORMAT=JSON reduced to table, access type, key
+  // and row estimate (plus "filesort" when the order is not read from an index); SQLite's
+  // EXPLAIN QUERY PLAN detail lines.
+  std::vector<std::string> plan;
+  std::vector<std::string> indexes;  // the indexes the plan reads
+};
+
+// The plans of the list and due-timer queries on the database at options.url, with the same
+// SQL and the same kind of bound values the repository uses. For the README and for the test
+// that each query is served by its index. Refreshes the table statistics of claims and timers
+// first (ANALYZE), since plans follow them. Does not migrate.
+absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& options);
 
 // Test hook for a repository from OpenSociRepository: inside every write transaction, `hook` is
 // called with the step just done ("idempotency", "claim", "timers", "history", "comments",

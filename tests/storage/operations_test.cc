@@ -1,0 +1,243 @@
+// Opening, migrating, reconnecting and query plans; ids and storage URLs.
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "storage/internal/url.h"
+#include "tests/storage/repository_fixture.h"
+
+namespace claims::storage {
+namespace {
+
+using ::claims::testing::StatusIs;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(IdsTest, NewIdsAreUlidsThatSortByCreation) {
+  std::string previous;
+  absl::Time now = T0();
+  for (int i = 0; i < 2000; ++i) {
+    // The same millisecond many times, then the clock going backwards.
+    absl::Time t = i < 1000 ? now : now - absl::Seconds(1);
+    std::string id = NewId(t);
+    ASSERT_TRUE(IsValidId(id)) << id;
+    ASSERT_GT(id, previous);
+    previous = id;
+  }
+  EXPECT_EQ(NewId(absl::FromUnixMillis(0)).size(), 26u);
+  EXPECT_FALSE(IsValidId("01ARZ3NDEKTSV4RRFFQ69G5FAI")) << "I is not Crockford base32";
+  EXPECT_FALSE(IsValidId("01ARZ3NDEKTSV4RRFFQ69G5FA"));
+  EXPECT_TRUE(IsValidId("01ARZ3NDEKTSV4RRFFQ69G5FAV"));
+}
+
+TEST(IdsTest, IdsFromManyThreadsAreUnique) {
+  constexpr int kThreads = 4, kEach = 5000;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) ids[static_cast<size_t>(t)].push_back(NewId(absl::Now()));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<std::string> all;
+  for (const auto& v : ids) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kEach));
+}
+
+TEST(StorageUrlTest, ParsesBothBackends) {
+  ASSERT_OK_AND_ASSIGN(internal::ConnectionTarget sqlite,
+                       internal::ParseStorageUrl("sqlite:/var/lib/claims db/claims.db", true));
+  EXPECT_EQ(sqlite.backend, internal::Backend::kSqlite);
+  EXPECT_EQ(sqlite.soci_connect_string, "db=\"/var/lib/claims db/claims.db\"");
+  ASSERT_OK_AND_ASSIGN(internal::ConnectionTarget memory,
+                       internal::ParseStorageUrl("sqlite::memory:", true));
+  EXPECT_TRUE(memory.in_memory);
+
+  ASSERT_OK_AND_ASSIGN(
+      internal::ConnectionTarget mysql,
+      internal::ParseStorageUrl("mysql://app%40x:p%20w%3A@db.example:3307/claims_1", true));
+  EXPECT_EQ(mysql.backend, internal::Backend::kMySql);
+  EXPECT_EQ(mysql.database, "claims_1");
+  EXPECT_THAT(mysql.soci_connect_string, HasSubstr("user='app@x'"));
+  EXPECT_THAT(mysql.soci_connect_string, HasSubstr("password='p w:'"));
+  EXPECT_THAT(mysql.soci_connect_string, HasSubstr("host='db.example' port=3307"));
+  EXPECT_THAT(mysql.soci_connect_string, HasSubstr("dbname=claims_1"));
+  EXPECT_THAT(mysql.soci_connect_string, Not(HasSubstr("reconnect")));
+}
+
+TEST(StorageUrlTest, RejectsMalformedUrls) {
+  for (const char* url :
+       {"postgres://u:p@h/db", "sqlite:", "mysql://h/db", "mysql://u:p@h:99999/db",
+        "mysql://u:p@h/db;drop", "mysql://u:p%zz@h/db", "mysql://u:p%2@h/db",
+        "mysql://u:it's@h/db", "mysql://u:p@h/"}) {
+    SCOPED_TRACE(url);
+    EXPECT_THAT(internal::ParseStorageUrl(url, true),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+  EXPECT_OK(internal::ParseStorageUrl("mysql://u:p@h/", false));
+  absl::Status bad = internal::ParseStorageUrl("mysql://u:secret'@h/db", true).status();
+  EXPECT_THAT(std::string(bad.message()), Not(HasSubstr("secret")));
+}
+
+// Databases of their own, not opened by the fixture: for migrations and plans.
+class DatabaseTest : public ::testing::TestWithParam<TestBackend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == TestBackend::kSqlite) {
+      options_.url = testing::FreshSqliteUrl();
+    } else {
+      absl::StatusOr<std::string> url = testing::FreshMariaDbUrl();
+      ASSERT_TRUE(url.ok()) << url.status();
+      options_.url = *url;
+    }
+  }
+  void TearDown() override {
+    if (GetParam() == TestBackend::kSqlite) testing::RemoveSqliteDatabase(options_.url);
+  }
+  StorageOptions options_;
+};
+
+TEST_P(DatabaseTest, MigrationsAreIdempotent) {
+  ASSERT_OK_AND_ASSIGN(int version, MigrateDatabase(options_));
+  EXPECT_EQ(version, LatestSchemaVersion());
+  ASSERT_OK_AND_ASSIGN(version, MigrateDatabase(options_));
+  EXPECT_EQ(version, LatestSchemaVersion());
+  options_.migrate = false;
+  EXPECT_OK(OpenSociRepository(options_).status());
+}
+
+TEST_P(DatabaseTest, UnmigratedDatabaseIsRefusedWithoutMigrate) {
+  options_.migrate = false;
+  EXPECT_THAT(OpenSociRepository(options_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("migrate")));
+}
+
+TEST_P(DatabaseTest, ConcurrentStartsMigrateOnce) {
+  constexpr int kStarts = 4;
+  std::vector<absl::Status> results(kStarts);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStarts; ++i) {
+    threads.emplace_back([&, i] {
+      results[static_cast<size_t>(i)] = OpenSociRepository(options_).status();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) EXPECT_OK(s);
+  ASSERT_OK_AND_ASSIGN(int version, MigrateDatabase(options_));
+  EXPECT_EQ(version, LatestSchemaVersion());
+}
+
+TEST_P(DatabaseTest, ListAndDueTimerQueriesUseTheirIndexes) {
+  {
+    // Enough rows that reading the first LIMIT rows of an index beats scanning the table, with
+    // few timers due: the shape of a production table.
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> repo, OpenSociRepository(options_));
+    constexpr int kClaims = 1200, kWriters = 4;
+    const absl::Time now = absl::Now();
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        for (int i = w; i < kClaims; i += kWriters) {
+          RepositoryTest::NewClaim n =
+              RepositoryTest::MakeClaim(absl::StrCat("partner-", i % 30), T0() + absl::Seconds(i),
+                                        i % 4 ? "editing" : "submitted");
+          n.claim.timers[0].due_at = now + absl::Hours(i < 10 ? -1 : i);
+          n.claim.timers[0].warn_at = absl::InfiniteFuture();
+          n.decision.timers = n.claim.timers;
+          EXPECT_OK(repo->CreateClaim(n.claim, n.decision, WriteOptions()));
+        }
+      });
+    }
+    for (std::thread& t : writers) t.join();
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<QueryPlan> plans, ExplainQueries(options_));
+  std::map<std::string, QueryPlan> by_name;
+  for (const QueryPlan& p : plans) {
+    // Printed for docs/storage.md.
+    std::cout << p.name << ":\n  " << p.sql << "\n  " << absl::StrJoin(p.plan, "\n  ") << "\n";
+    by_name[p.name] = p;
+  }
+  EXPECT_THAT(by_name["list_by_partner"].indexes, Contains("claims_by_partner"));
+  EXPECT_THAT(by_name["list_by_partner_next_page"].indexes, Contains("claims_by_partner"));
+  EXPECT_THAT(by_name["list_by_state"].indexes, Contains("claims_by_state"));
+  EXPECT_THAT(by_name["list_breached"].indexes, Contains("claims_by_sla"));
+  EXPECT_THAT(by_name["list_all"].indexes, Contains("claims_by_create"));
+  EXPECT_THAT(by_name["due_timers"].indexes, Contains("timers_by_next_fire"));
+  for (const char* name : {"list_by_partner", "list_by_state", "list_all", "due_timers"}) {
+    EXPECT_THAT(by_name[name].plan, Not(Contains("filesort"))) << name;
+    EXPECT_THAT(absl::StrJoin(by_name[name].plan, "\n"), Not(HasSubstr("TEMP B-TREE")))
+        << name << ": the order comes from the index";
+  }
+  if (GetParam() == TestBackend::kMariaDb) {
+    // MIN over the index is read from its first entry.
+    EXPECT_THAT(by_name["next_timer_due"].plan, Contains("Select tables optimized away"));
+  } else {
+    EXPECT_THAT(by_name["next_timer_due"].indexes, Contains("timers_by_next_fire"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest,
+                         ::testing::Values(TestBackend::kSqlite, TestBackend::kMariaDb),
+                         BackendName);
+
+TEST(SqliteTest, InMemoryDatabaseWorks) {
+  StorageOptions options;
+  options.url = "sqlite::memory:";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> repo, OpenSociRepository(options));
+  RepositoryTest::NewClaim n = RepositoryTest::MakeClaim("p1", T0());
+  ASSERT_OK(repo->CreateClaim(n.claim, n.decision, WriteOptions()));
+  EXPECT_OK(repo->GetClaim(n.claim.id).status());
+}
+
+TEST(MariaDbTest, UnreachableServerIsUnavailable) {
+  StorageOptions options;
+  // Port 1 on loopback: nothing listens there.
+  options.url = "mysql://claims:claims@127.0.0.1:1/claims";
+  EXPECT_THAT(OpenSociRepository(options), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+// Runs the test server's restart: same port, same data, every open connection dropped.
+void RestartMariaDb() {
+  const char* script = std::getenv("CLAIMS_TEST_MARIADB_SCRIPT");
+  const char* dir = std::getenv("CLAIMS_TEST_MARIADB_DIR");
+  ASSERT_TRUE(script != nullptr && dir != nullptr)
+      << "CLAIMS_TEST_MARIADB_SCRIPT and CLAIMS_TEST_MARIADB_DIR are set by ctest";
+  std::string command = absl::StrCat("'", script, "' restart '", dir, "' >/dev/null");
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+TEST(MariaDbTest, RepositoryReconnectsAfterTheServerRestarts) {
+  ASSERT_OK_AND_ASSIGN(std::string url, testing::FreshMariaDbUrl());
+  StorageOptions options;
+  options.url = url;
+  options.pool_size = 3;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> repo, OpenSociRepository(options));
+  RepositoryTest::NewClaim n = RepositoryTest::MakeClaim("p1", T0());
+  ASSERT_OK(repo->CreateClaim(n.claim, n.decision, WriteOptions()));
+
+  RestartMariaDb();
+  if (HasFatalFailure()) return;
+
+  // Every pooled connection is now dead; each is replaced on first use and the call retried.
+  for (int i = 0; i < 4; ++i) ASSERT_OK(repo->GetClaim(n.claim.id).status());
+  absl::Time now = T0() + absl::Minutes(1);
+  workflow::Decision d = RepositoryTest::Transition(n.claim, "submit", "submitted", now);
+  WriteOptions write;
+  write.idempotency = IdempotencyRecord{"s", "r", "h", "resp", now + absl::Hours(1)};
+  ASSERT_OK(repo->ApplyDecision(workflow::ApplyDecision(n.claim, d, now), d, write));
+  ASSERT_OK_AND_ASSIGN(workflow::Claim got, repo->GetClaim(n.claim.id));
+  EXPECT_EQ(got.state, "submitted");
+  EXPECT_EQ(got.version, 2);
+}
+
+}  // namespace
+}  // namespace claims::storage
