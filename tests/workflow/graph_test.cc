@@ -1,0 +1,106 @@
+// The dot and mermaid renderers over the shipped workflow and over names that need escaping.
+
+#include "workflow/graph.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "workflow/loader.h"
+
+namespace claims::workflow {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+class GraphTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* source = std::getenv("CLAIMS_SOURCE_DIR");
+    const std::string dir = std::string(source == nullptr ? "." : source) + "/config/workflows/";
+    std::optional<std::string> text = ReadFile(dir + "cpor-association.yaml");
+    ASSERT_TRUE(text.has_value()) << "set CLAIMS_SOURCE_DIR to the source tree";
+    LoadResult result = LoadDefinition(*text, "cpor-association.yaml", [&](std::string_view p) {
+      return ReadFile(dir + std::string(p));
+    });
+    ASSERT_TRUE(result.ok());
+    definition_ = result.definition;
+  }
+  std::shared_ptr<const Definition> definition_;
+};
+
+TEST_F(GraphTest, DotHasEveryStateAndEveryEdge) {
+  const std::string dot = RenderDot(*definition_);
+  EXPECT_THAT(dot, StartsWith("digraph \"cpor-association\" {\n"));
+  for (const StateDef& state : definition_->states) {
+    EXPECT_THAT(dot, HasSubstr("\"" + state.id + "\" [label=\"" + state.display_name)) << state.id;
+  }
+  for (const TransitionDef& transition : definition_->transitions) {
+    for (const std::string& from : transition.from) {
+      EXPECT_THAT(dot, HasSubstr("\"" + from + "\" -> \"" + transition.to + "\" [label=\"" +
+                                 transition.id + "\\n["))
+          << transition.id << " from " << from;
+    }
+  }
+  EXPECT_THAT(dot, HasSubstr("__create -> \"editing\""));
+  EXPECT_THAT(dot, HasSubstr("\"approve\\n[reviewer]\""));
+}
+
+TEST_F(GraphTest, DotShowsTimersAndTerminalStates) {
+  const std::string dot = RenderDot(*definition_);
+  EXPECT_THAT(dot, HasSubstr("SLA review_start: 5 business days, then breach"));
+  EXPECT_THAT(dot, HasSubstr("SLA overall_decision paused"));
+  EXPECT_THAT(dot, HasSubstr("SLA consent_period: 7 days, then complete_consent_period"));
+  EXPECT_THAT(dot, HasSubstr("(incentive_assessment)\", peripheries=2"));
+  EXPECT_THAT(dot, Not(HasSubstr("(rejected)\", peripheries=2")));
+  EXPECT_THAT(dot, HasSubstr("at partner_response deadline\", style=dashed]"));
+}
+
+TEST_F(GraphTest, MermaidStateDiagram) {
+  const std::string mermaid = RenderMermaid(*definition_);
+  EXPECT_THAT(mermaid, StartsWith("stateDiagram-v2\n"));
+  EXPECT_THAT(mermaid, HasSubstr("  [*] --> editing : create ("));
+  for (const TransitionDef& transition : definition_->transitions) {
+    for (const std::string& from : transition.from) {
+      EXPECT_THAT(mermaid,
+                  HasSubstr("  " + from + " --> " + transition.to + " : " + transition.id + " ("));
+    }
+  }
+  EXPECT_THAT(mermaid, HasSubstr("  incentive_assessment --> [*]\n"));
+  EXPECT_THAT(mermaid, HasSubstr("  class incentive_assessment terminal\n"));
+  EXPECT_THAT(mermaid, HasSubstr("  note right of partner_action_required\n"));
+  // A colon would end the note's line early in Mermaid's grammar.
+  EXPECT_THAT(mermaid, HasSubstr("    SLA partner_response  5 business days, then "
+                                 "expire_partner_action\n"));
+}
+
+TEST(GraphEscapingTest, QuotesAndBackslashesInNames) {
+  Definition definition;
+  definition.name = "odd \"name\"";
+  StateDef state;
+  state.id = "a";
+  state.display_name = "Say \"hi\" \\ bye";
+  state.terminal = true;
+  definition.states.push_back(state);
+  definition.create.initial_state = "a";
+  const std::string dot = RenderDot(definition);
+  EXPECT_THAT(dot, StartsWith("digraph \"odd \\\"name\\\"\" {"));
+  EXPECT_THAT(dot, HasSubstr("[label=\"Say \\\"hi\\\" \\\\ bye\\n(a)\""));
+  EXPECT_THAT(RenderMermaid(definition), HasSubstr("state \"Say 'hi' \\ bye\" as a\n"));
+}
+
+}  // namespace
+}  // namespace claims::workflow
