@@ -1,0 +1,22 @@
+#!/bin/sh
+# `claimsctl graph` output must render with Graphviz, and the mermaid form must be a state
+# diagram. Usage: check_graph.sh CLAIMSCTL WORKFLOW
+set -eu
+claimsctl=$1
+workflow=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$claimsctl" graph "$workflow" > "$tmp/graph.dot"
+dot -Tsvg "$tmp/graph.dot" > "$tmp/graph.svg"
+grep -q "<svg" "$tmp/graph.svg"
+grep -q "incentive_assessment" "$tmp/graph.svg"
+"$claimsctl" graph "$workflow" --format mermaid > "$tmp/graph.mmd"
+head -n 1 "$tmp/graph.mmd" | grep -qx "stateDiagram-v2"
+grep -q "dispute_review --> approved : overturn (reviewer)" "$tmp/graph.mmd"
+# A broken workflow gets its problems, not a diagram.
+if "$claimsctl" graph "$(dirname "$0")/../workflow/testdata/bad/unknown_state.yaml" > "$tmp/bad.dot" 2>/dev/null; then
+  echo "graph of a broken workflow succeeded"
+  exit 1
+fi
+[ ! -s "$tmp/bad.dot" ]
+echo "graph renders: $(wc -c < "$tmp/graph.svg") bytes of SVG"
