@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -76,11 +78,35 @@ class BusinessCalendar {
   absl::Time StartOfDay(absl::CivilDay day) const;
 
  private:
+  // Days are numbered from 1970-01-01 internally, so that loops over days are integer steps
+  // and a bit test, and only the ends of a computation convert between instants and local
+  // time (each conversion is a time zone lookup).
+  bool IsBusinessDayNumber(int64_t day) const;
+  int64_t LocalDayNumber(absl::Time t) const;
+  absl::Time StartOfDayNumber(int64_t day) const;
+  int64_t CountBusinessDays(int64_t first, int64_t end) const;  // in [first, end)
+
+  // A change of UTC offset: local day `day` is `shorter` shorter than 24 hours (negative when
+  // the clocks go back). Returns the first change after `after`, or nullopt.
+  struct Shift {
+    absl::Time at;
+    int64_t day = 0;
+    absl::Duration shorter;
+  };
+  std::optional<Shift> NextShift(absl::Time after) const;
+  std::optional<Shift> NextShiftFromZone(absl::Time after) const;
+
   std::string id_;
   std::string zone_name_;
   absl::TimeZone zone_;
   std::set<absl::Weekday> weekend_;
   std::set<absl::CivilDay> holidays_;
+  uint8_t weekend_mask_ = 0;                // bit i: absl::Weekday i (monday = 0) is off
+  std::vector<int64_t> holiday_numbers_;    // sorted
+  std::vector<uint64_t> business_bits_;     // business days of this century, precomputed
+  std::vector<Shift> shifts_;               // offset changes of this century, by time
+  absl::Time shifts_begin_;                 // shifts_ lists every change in
+  absl::Time shifts_end_;                   //   [shifts_begin_, shifts_end_)
 };
 
 }  // namespace claims::workflow

@@ -1,5 +1,6 @@
 #include "workflow/business_calendar.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <set>
@@ -146,6 +147,23 @@ TEST(BusinessCalendarTest, HoursAreElapsedTime) {
   EXPECT_EQ(rome.Add(start, Hours(24)), At("2024-03-31T13:00:00+02:00"));
 }
 
+TEST(BusinessCalendarTest, DatesOutsideThePrecomputedCenturyWorkTheSame) {
+  const BusinessCalendar rome = Rome();
+  EXPECT_FALSE(rome.IsBusinessDay(absl::CivilDay(1990, 3, 24)));  // Saturday
+  EXPECT_TRUE(rome.IsBusinessDay(absl::CivilDay(2150, 1, 2)));    // Friday
+  // Friday 23 March 1990 and Friday 2 January 2150: Monday is the one business day after.
+  EXPECT_EQ(rome.Add(At("1990-03-23T10:00:00+01:00"), BusinessDays(1)),
+            At("1990-03-27T00:00:00+02:00"));
+  EXPECT_EQ(rome.Add(At("2150-01-02T10:00:00+01:00"), BusinessDays(1)),
+            At("2150-01-06T00:00:00+01:00"));
+  // Across the edge of the century: Thursday 31 December 2099, Friday 1 January 2100.
+  EXPECT_EQ(rome.Add(At("2099-12-31T10:00:00+01:00"), BusinessDays(2)),
+            At("2100-01-05T00:00:00+01:00"));
+  EXPECT_EQ(rome.BusinessTimeBetween(At("2099-12-31T00:00:00+01:00"),
+                                     At("2100-01-05T00:00:00+01:00")),
+            absl::Hours(72));
+}
+
 TEST(BusinessCalendarTest, NonPositiveAmountsAndInfiniteStartsAreIdentity) {
   const BusinessCalendar rome = Rome();
   const absl::Time start = At("2024-05-02T10:00:00+02:00");
@@ -236,10 +254,42 @@ TEST(BusinessCalendarTest, ABusinessDayShortenedByDaylightSavingCountsAsItIs) {
 
 // Property tests over two years of starts every 7 hours 13 minutes (so every hour of the
 // week is hit), in two zones with holidays and both daylight-saving changes.
+// The third calendar works on Sundays, when the clocks change, so DST days are business days.
 class CalendarPropertyTest : public ::testing::TestWithParam<std::string> {
  protected:
-  BusinessCalendar Calendar() const { return GetParam() == "rome" ? Rome() : LosAngeles(); }
+  BusinessCalendar Calendar() const {
+    if (GetParam() == "rome") return Rome();
+    if (GetParam() == "los_angeles") return LosAngeles();
+    return BusinessCalendar("rome_gulf", "Europe/Rome", Zone("Europe/Rome"),
+                            {absl::Weekday::friday, absl::Weekday::saturday}, kItalianHolidays);
+  }
 };
+
+// Business time the slow way: every local day's own start and end, no arithmetic shortcuts.
+absl::Duration NaiveBusinessTime(const BusinessCalendar& calendar, absl::Time from, absl::Time to) {
+  absl::Duration total = absl::ZeroDuration();
+  for (absl::CivilDay day = calendar.LocalDay(from); day <= calendar.LocalDay(to); ++day) {
+    if (!calendar.IsBusinessDay(day)) continue;
+    const absl::Time start = std::max(from, calendar.StartOfDay(day));
+    const absl::Time end = std::min(to, calendar.StartOfDay(day + 1));
+    if (end > start) total += end - start;
+  }
+  return total;
+}
+
+TEST_P(CalendarPropertyTest, BusinessTimeMatchesADayByDaySum) {
+  const BusinessCalendar calendar = Calendar();
+  std::mt19937_64 random(7);
+  std::uniform_int_distribution<int64_t> minutes(0, 60 * 24 * 500);
+  std::uniform_int_distribution<int64_t> span(0, 60 * 24 * 60);
+  const absl::Time first = At("2023-12-01T00:00:00Z");
+  for (int i = 0; i < 3000; ++i) {
+    const absl::Time from = first + absl::Minutes(minutes(random));
+    const absl::Time to = from + absl::Minutes(span(random));
+    ASSERT_EQ(calendar.BusinessTimeBetween(from, to), NaiveBusinessTime(calendar, from, to))
+        << absl::FormatTime(from) << " .. " << absl::FormatTime(to);
+  }
+}
 
 TEST_P(CalendarPropertyTest, AddingBusinessDaysEndsExactlyAtTheEndOfABusinessDay) {
   const BusinessCalendar calendar = Calendar();
@@ -308,7 +358,8 @@ TEST_P(CalendarPropertyTest, SubtractIsTheInverseOfAddForWholeDays) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zones, CalendarPropertyTest, ::testing::Values("rome", "los_angeles"));
+INSTANTIATE_TEST_SUITE_P(Zones, CalendarPropertyTest,
+                         ::testing::Values("rome", "los_angeles", "rome_gulf"));
 
 }  // namespace
 }  // namespace claims::workflow

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# decide() throughput on the shipped CPOR workflow, one core. Run through scripts/bench.sh engine,
+# which configures a Release build in $CLAIMS_BENCH_BUILD_DIR. Prints Google Benchmark's table,
+# then one line of JSON: {"bench":"engine","decisions_per_s":...,"mix":...}.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${CLAIMS_BENCH_BUILD_DIR:?run through scripts/bench.sh engine}
+ninja -C "$build" -j2 engine_bench >&2
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+CLAIMS_SOURCE_DIR=$PWD "$build/tests/bench/engine_bench" \
+  --benchmark_min_time="${CLAIMS_BENCH_MIN_TIME:-1}" \
+  --benchmark_out="$out" --benchmark_out_format=json "$@"
+/usr/bin/python3 - "$out" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+rate = {b["name"]: b["items_per_second"] for b in report["benchmarks"]}
+print(json.dumps({
+    "bench": "engine",
+    "decisions_per_s": round(rate["BM_DecideMix"]),
+    "mix": "10 accepted actions, 4 timer firings, 6 refusals (CPOR workflow)",
+    "accepted_per_s": round(rate["BM_DecideAccepted"]),
+    "timer_firings_per_s": round(rate["BM_FireTimer"]),
+    "refusals_per_s": round(rate["BM_DecideRefused"]),
+    "target_per_s": 1000000,
+}, separators=(",", ":")))
+PY
