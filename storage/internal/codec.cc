@@ -174,6 +174,7 @@ std::string EncodeHistoryDetails(const workflow::HistoryEntry& entry) {
   j["to_state"] = entry.to_state;
   j["reasons"] = entry.reasons;
   j["comment"] = entry.comment;
+  j["internal_comment"] = entry.internal_comment;
   j["changes"] = std::move(changes);
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
@@ -186,6 +187,8 @@ absl::Status DecodeHistoryDetails(std::string_view json, workflow::HistoryEntry*
     entry->to_state = j->at("to_state").get<std::string>();
     entry->reasons = j->at("reasons").get<std::vector<std::string>>();
     entry->comment = j->at("comment").get<std::string>();
+    // Absent in entries written before the flag existed: those comments were public.
+    entry->internal_comment = j->value("internal_comment", false);
     entry->changes.clear();
     for (const Json& c : j->at("changes")) {
       entry->changes.push_back({c.at("field").get<std::string>(),

@@ -221,7 +221,9 @@ TEST_P(ClaimsE2eTest, CreatesAClaimInEditingAndReadsItBack) {
   EXPECT_THAT(created.name(), HasSubstr("partners/contoso/claims/"));
   EXPECT_EQ(created.state(), "editing");
   EXPECT_EQ(created.workflow(), "cpor-association");
-  EXPECT_THAT(created.available_actions(), Contains("submit"));
+  // Submitting needs proof of execution first, so it is not yet on offer.
+  EXPECT_THAT(created.available_actions(), Contains("withdraw"));
+  EXPECT_THAT(created.available_actions(), Not(Contains("submit")));
   EXPECT_FALSE(created.etag().empty());
 
   v1::Claim read;
@@ -286,6 +288,8 @@ TEST_P(ClaimsE2eTest, SubmitNeedsProofOfExecution) {
           .ok());
   EXPECT_EQ(evidence.size_bytes(), 8);
   EXPECT_EQ(evidence.sha256().size(), 64u);
+  ASSERT_TRUE(client_->Get(Partner("contoso"), claim.name(), &claim).ok());
+  EXPECT_THAT(claim.available_actions(), Contains("submit"));
   ASSERT_TRUE(client_->Act(Partner("contoso"), claim.name(), "submit", &claim).ok());
   EXPECT_EQ(claim.state(), "submitted");
   EXPECT_EQ(claim.evidence_count(), 1);
@@ -318,7 +322,8 @@ TEST_P(ClaimsE2eTest, RequestInfoNeedsReasonAndComment) {
   grpc::Status status = client_->Act(Reviewer(), claim.name(), "request_info", &claim);
   ASSERT_THAT(status, HasCode(grpc::StatusCode::INVALID_ARGUMENT));
   std::vector<std::string> fields;
-  for (const auto& v : Details(status).bad_request.field_violations()) fields.push_back(v.field());
+  const ErrorDetails details = Details(status);
+  for (const auto& v : details.bad_request.field_violations()) fields.push_back(v.field());
   EXPECT_THAT(fields, Contains("reasons"));
   EXPECT_THAT(fields, Contains("comment"));
 
