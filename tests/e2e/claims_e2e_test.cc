@@ -646,6 +646,96 @@ TEST_P(ClaimsE2eTest, StreamsEventsInOrderAndResumes) {
   reader->Finish();
 }
 
+const v1::Timer* FindTimer(const v1::Claim& claim, const std::string& name) {
+  for (const auto& timer : claim.timers()) {
+    if (timer.name() == name) return &timer;
+  }
+  return nullptr;
+}
+
+TEST_P(ClaimsE2eTest, RejectNeedsARejectionReason) {
+  v1::Claim claim = ClaimIn("under_review");
+  grpc::Status status = client_->Act(Reviewer(), claim.name(), "reject", &claim);
+  ASSERT_THAT(status, HasCode(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(client_->Act(Reviewer(), claim.name(), "reject", &claim, {"missing_all_poe"}),
+              HasCode(grpc::StatusCode::INVALID_ARGUMENT));  // an info reason, not a rejection
+  ASSERT_TRUE(
+      client_->Act(Reviewer(), claim.name(), "reject", &claim, {"missing_products"}).ok());
+  EXPECT_EQ(claim.state(), "rejected");
+}
+
+TEST_P(ClaimsE2eTest, WithdrawalRecordsPartnerRequestAndCannotBeDisputed) {
+  v1::Claim claim = ClaimIn("submitted");
+  ASSERT_TRUE(client_->Act(Partner("contoso"), claim.name(), "withdraw", &claim).ok());
+  EXPECT_EQ(claim.state(), "rejected");
+  v1::ClaimHistory history;
+  ASSERT_TRUE(client_->History(Partner("contoso"), claim.name(), &history).ok());
+  EXPECT_THAT(history.entries().rbegin()->reasons(), ElementsAre("partner_request"));
+  grpc::Status status =
+      client_->Act(Partner("contoso"), claim.name(), "dispute", &claim, {}, "Changed my mind");
+  ASSERT_THAT(status, HasCode(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(Details(status).info.reason(), "GUARD_FAILED");
+}
+
+TEST_P(ClaimsE2eTest, OverturnedDisputeGoesBackToCustomerConsent) {
+  v1::Claim claim = ClaimIn("rejected");
+  ASSERT_TRUE(client_->Act(Partner("contoso"), claim.name(), "dispute", &claim, {},
+                           "Signed PoE attached")
+                  .ok());
+  ASSERT_TRUE(client_->Act(Reviewer(), claim.name(), "overturn", &claim).ok());
+  EXPECT_EQ(claim.state(), "approved");
+  ASSERT_NE(FindTimer(claim, "consent_period"), nullptr);
+  EXPECT_EQ(FindTimer(claim, "consent_period")->state(), v1::Timer::ARMED);
+}
+
+TEST_P(ClaimsE2eTest, ReviewDecisionAndDisputeSlasAreFlaggedWhenMissed) {
+  v1::Claim claim = ClaimIn("under_review");
+  clock_->Advance(absl::Hours(24 * 8));
+  ASSERT_OK(server_->scheduler().RunOnce().status());
+  ASSERT_TRUE(client_->Get(Reviewer(), claim.name(), &claim).ok());
+  EXPECT_EQ(claim.state(), "under_review");
+  EXPECT_EQ(claim.sla_status(), v1::SLA_STATUS_BREACHED);
+  ASSERT_NE(FindTimer(claim, "review_decision"), nullptr);
+  EXPECT_EQ(FindTimer(claim, "review_decision")->state(), v1::Timer::BREACHED);
+
+  v1::Claim disputed = ClaimIn("rejected");
+  ASSERT_TRUE(
+      client_->Act(Partner("contoso"), disputed.name(), "dispute", &disputed, {}, "Look again")
+          .ok());
+  clock_->Advance(absl::Hours(24 * 8));
+  ASSERT_OK(server_->scheduler().RunOnce().status());
+  ASSERT_TRUE(client_->Get(Reviewer(), disputed.name(), &disputed).ok());
+  EXPECT_EQ(disputed.state(), "dispute_review");
+  ASSERT_NE(FindTimer(disputed, "dispute_review"), nullptr);
+  EXPECT_EQ(FindTimer(disputed, "dispute_review")->state(), v1::Timer::BREACHED);
+}
+
+TEST_P(ClaimsE2eTest, OverallDecisionSlaPausesWhileThePartnerActs) {
+  v1::Claim claim = ClaimIn("under_review");
+  const v1::Timer* overall = FindTimer(claim, "overall_decision");
+  ASSERT_NE(overall, nullptr);
+  ASSERT_EQ(overall->state(), v1::Timer::ARMED);
+  const int64_t first_due = overall->due_time().seconds();
+
+  ASSERT_TRUE(client_->Act(Reviewer(), claim.name(), "request_info", &claim,
+                           {"missing_partner_solution"}, "Describe the work done")
+                  .ok());
+  overall = FindTimer(claim, "overall_decision");
+  ASSERT_NE(overall, nullptr);
+  EXPECT_EQ(overall->state(), v1::Timer::PAUSED);
+  EXPECT_GT(overall->remaining_seconds(), 0);
+
+  // Three calendar days with the partner (Monday to Thursday: three business days).
+  clock_->Advance(absl::Hours(24 * 3));
+  ASSERT_OK(server_->scheduler().RunOnce().status());
+  ASSERT_TRUE(client_->Act(Partner("contoso"), claim.name(), "resubmit", &claim).ok());
+  overall = FindTimer(claim, "overall_decision");
+  ASSERT_NE(overall, nullptr);
+  EXPECT_EQ(overall->state(), v1::Timer::ARMED);
+  // The paused business days are added back: the deadline moves out by them.
+  EXPECT_GE(overall->due_time().seconds() - first_due, 3 * 24 * 3600 - 60);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ClaimsE2eTest,
                          ::testing::Values(Backend::kSqlite, Backend::kMariaDb), BackendName);
 
