@@ -44,6 +44,24 @@ EngineIndex::EngineIndex(const Definition& definition)
     timer_by_id_.emplace(Key(timer.id), timers_.size());
     timers_.push_back(TimerInfo{&timer, &CalendarOrDefault(timer.calendar)});
   }
+  no_timer_rules_.assign(timers_.size(), 0);
+  for (std::size_t i = 0; i < timers_.size(); ++i) {
+    const TimerDef& timer = *timers_[i].def;
+    auto mark = [&](const std::vector<std::string>& states, TimerRule rule) {
+      for (const std::string& state : states) {
+        auto [it, inserted] = timer_rules_.try_emplace(Key(state), no_timer_rules_);
+        it->second[i] = static_cast<uint8_t>(it->second[i] | rule);
+      }
+    };
+    mark(timer.start_on, kTimerStarts);
+    mark(timer.pause_in, kTimerPauses);
+    mark(timer.stop_on, kTimerStops);
+  }
+}
+
+const std::vector<uint8_t>& EngineIndex::TimerRulesOn(std::string_view state) const {
+  auto it = timer_rules_.find(Key(state));
+  return it == timer_rules_.end() ? no_timer_rules_ : it->second;
 }
 
 const TransitionInfo* EngineIndex::FindTransition(std::string_view id) const {

@@ -29,6 +29,13 @@ struct TimerInfo {
   const BusinessCalendar* calendar = nullptr;  // never null
 };
 
+// What entering a state means for one timer, from its start_on, pause_in and stop_on lists.
+enum TimerRule : uint8_t {
+  kTimerStarts = 1,
+  kTimerPauses = 2,
+  kTimerStops = 4,
+};
+
 // Lookup tables the engine needs on every call, built once per definition so that deciding is
 // a few hash lookups. Keys and pointers refer into the Definition, which the owning Engine
 // keeps alive; immutable after construction, so it is shared between threads freely.
@@ -46,6 +53,9 @@ class EngineIndex {
   const CodeSet* Catalog(std::string_view id) const;
   const std::vector<TimerInfo>& timers() const { return timers_; }
   const TimerInfo* FindTimer(std::string_view id) const;
+  // TimerRule bits per timer (in timers() order) for entering `state`; all zero for states no
+  // timer names.
+  const std::vector<uint8_t>& TimerRulesOn(std::string_view state) const;
   // The perspective of the first of `actor`'s roles the definition knows; an actor holding
   // only the system role is the system even if the definition does not list it; anyone else
   // is treated as a partner, the least trusted perspective.
@@ -63,6 +73,8 @@ class EngineIndex {
   absl::flat_hash_map<absl::string_view, const BusinessCalendar*> calendars_;
   std::vector<TimerInfo> timers_;
   absl::flat_hash_map<absl::string_view, std::size_t> timer_by_id_;
+  absl::flat_hash_map<absl::string_view, std::vector<uint8_t>> timer_rules_;
+  std::vector<uint8_t> no_timer_rules_;
   BusinessCalendar default_calendar_;
   std::vector<const TransitionInfo*> no_transitions_;
 };
