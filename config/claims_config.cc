@@ -105,6 +105,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
   auto positive = [](const int& v) { return v > 0; };
   int max_sleep_seconds = static_cast<int>(absl::ToInt64Seconds(config.scheduler.max_sleep));
   int retention_hours = static_cast<int>(absl::ToInt64Hours(config.idempotency_retention));
+  int watch_seconds = static_cast<int>(absl::ToInt64Seconds(config.workflows.watch_interval));
   std::string clock = "system";
   int line_of_clock = 0;
   int column_of_clock = 0;
@@ -131,7 +132,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                      {{"directory", Scalar(config.workflows.directory, problems,
                                            "workflows.directory")},
                       {"default", Scalar(config.workflows.default_workflow, problems,
-                                         "workflows.default")}},
+                                         "workflows.default")},
+                      {"watch_seconds",
+                       Scalar<int>(watch_seconds, problems, "workflows.watch_seconds",
+                                   [](const int& v) { return v >= 0; })}},
                      problems);
            }},
           {"scheduler",
@@ -187,6 +191,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
   }
   config.scheduler.max_sleep = absl::Seconds(max_sleep_seconds);
   config.idempotency_retention = absl::Hours(retention_hours);
+  config.workflows.watch_interval = absl::Seconds(watch_seconds);
   if (!problems.empty()) return problems.ToStatus();
 
   config.workflows.directory = ResolvePath(base_directory, config.workflows.directory);

@@ -23,6 +23,8 @@ struct DatabaseConfig {
 struct WorkflowsConfig {
   std::string directory = "workflows";  // resolved against the config file's directory
   std::string default_workflow = "cpor-association";
+  // How often to look for changed files in `directory` (and reload them); zero: only SIGHUP.
+  absl::Duration watch_interval = absl::Seconds(10);
 };
 
 struct SchedulerConfig {

@@ -88,6 +88,18 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   health->SetServingStatus(kServiceName, true);
   health->SetServingStatus(true);
   server->events_->Start();
+  ClaimsServer* self = server.get();
+  server->watcher_ = std::make_unique<WorkflowWatcher>(
+      config.workflows.directory, config.workflows.watch_interval, [self] {
+        absl::Status status = self->ReloadWorkflows();
+        if (status.ok()) {
+          spdlog::info("workflows changed on disk: reloaded");
+        } else {
+          spdlog::error("workflows changed on disk but were refused, keeping the loaded ones: {}",
+                        status.ToString());
+        }
+      });
+  server->watcher_->Start();
   if (config.scheduler.enabled) server->scheduler_->Start();
   return server;
 }
@@ -105,6 +117,7 @@ absl::Status ClaimsServer::ReloadWorkflows() {
 void ClaimsServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  if (watcher_) watcher_->Stop();
   if (server_) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));

@@ -13,6 +13,7 @@
 #include "server/event_feed.h"
 #include "server/scheduler.h"
 #include "server/worker_pool.h"
+#include "server/workflow_watcher.h"
 #include "server/workflow_registry.h"
 #include "storage/repository.h"
 
@@ -56,6 +57,7 @@ class ClaimsServer {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<ClaimsService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<WorkflowWatcher> watcher_;
   int port_ = 0;
   bool shut_down_ = false;
 };

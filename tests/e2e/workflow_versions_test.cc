@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
@@ -142,6 +143,22 @@ TEST_F(WorkflowVersionsTest, APublishedVersionIsImmutable) {
   EXPECT_THAT(server_->ReloadWorkflows(), StatusIs(absl::StatusCode::kAlreadyExists));
   v1::Claim claim;
   ASSERT_TRUE(client_->Create(Partner("contoso"), NewClaim("power_apps"), &claim).ok());
+}
+
+TEST_F(WorkflowVersionsTest, ChangedFilesAreReloadedWithoutASignal) {
+  Stop();
+  config_.workflows.watch_interval = absl::Milliseconds(50);
+  Start();
+  WriteFile(root_ / "workflows" / "cpor-association-v2.yaml", Version2());
+  // Bounded polling: the watcher looks every 50 ms.
+  int64_t version = 0;
+  for (int attempt = 0; attempt < 200 && version != 2; ++attempt) {
+    v1::Claim claim;
+    ASSERT_TRUE(client_->Create(Partner("contoso"), NewClaim("power_apps"), &claim).ok());
+    version = claim.workflow_version();
+    if (version != 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(version, 2);
 }
 
 }  // namespace
