@@ -1,13 +1,13 @@
 // claimsctl's gRPC client: one sub-command per RPC of claims.v1.Claims, for reviewers and
 // scripts. Responses print as JSON; errors print the status with its google.rpc details.
 
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-
-#include <google/protobuf/util/json_util.h>
-#include <grpcpp/grpcpp.h>
 
 #include "claims/v1/claims_service.grpc.pb.h"
 #include "cli/command_registry.h"
@@ -69,7 +69,7 @@ int PrintError(const grpc::Status& status) {
 template <typename Request, typename Response>
 int Invoke(const ClientOptions& options, const Request& request,
            grpc::Status (pb::Claims::Stub::*method)(grpc::ClientContext*, const Request&,
-                                                     Response*)) {
+                                                    Response*)) {
   auto channel = grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
   auto stub = pb::Claims::NewStub(channel);
   grpc::ClientContext context;
@@ -92,8 +92,7 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<ClientOptions>();
   CLI::App* claims = app.add_subcommand("claims", "call the claims service");
   claims->require_subcommand(1);
-  claims->add_option("--server", options->server, "host:port of claimsd")
-      ->envname("CLAIMS_SERVER");
+  claims->add_option("--server", options->server, "host:port of claimsd")->envname("CLAIMS_SERVER");
   claims->add_option("--actor", options->actor, "who is calling")->envname("CLAIMS_ACTOR");
   claims->add_option("--roles", options->roles, "the caller's roles, comma separated")
       ->envname("CLAIMS_ROLES");
@@ -132,8 +131,9 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   CLI::App* get_cmd = claims->add_subcommand("get", "show a claim");
   get_cmd->add_option("name", *get->mutable_name(), "partners/{partner}/claims/{claim}")
       ->required();
-  get_cmd->callback(
-      [options, get, &exit_code] { exit_code = Invoke(*options, *get, &pb::Claims::Stub::GetClaim); });
+  get_cmd->callback([options, get, &exit_code] {
+    exit_code = Invoke(*options, *get, &pb::Claims::Stub::GetClaim);
+  });
 
   auto list = std::make_shared<pb::ListClaimsRequest>();
   auto breached = std::make_shared<std::string>();
@@ -178,7 +178,8 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   update_cmd->add_option("name", *fields->mutable_name())->required();
   update_cmd->add_option("--mpn", *fields->mutable_mpn_id());
   update_cmd->add_option("--product", *update_products, "product code (repeat)");
-  update_cmd->add_option("--customer-contact", *fields->mutable_customer_contact()->mutable_email());
+  update_cmd->add_option("--customer-contact",
+                         *fields->mutable_customer_contact()->mutable_email());
   update_cmd->add_option("--partner-contact", *fields->mutable_partner_contact()->mutable_email());
   update_cmd->add_option("--etag", *fields->mutable_etag());
   update_cmd->add_option("--request-id", *update->mutable_request_id());
@@ -202,7 +203,7 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   comment_cmd->add_flag("--internal", *comment_internal, "visible to reviewers only");
   comment_cmd->callback([options, comment, comment_internal, &exit_code] {
     comment->mutable_comment()->set_visibility(*comment_internal ? pb::Comment::INTERNAL
-                                                                  : pb::Comment::PUBLIC);
+                                                                 : pb::Comment::PUBLIC);
     exit_code = Invoke(*options, *comment, &pb::Claims::Stub::AddComment);
   });
 

@@ -22,7 +22,6 @@ class Problems {
  public:
   explicit Problems(std::string_view file) : file_(file) {}
 
-
   void Add(const YAML::Node& node, std::string_view message) {
     const YAML::Mark mark = node.Mark();
     messages_.push_back(
@@ -116,38 +115,36 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
           {"listen", Scalar(config.listen, problems, "listen")},
           {"database",
            [&](const YAML::Node& n) {
-             ReadMap(n, "database",
-                     {{"url", Scalar(config.database.url, problems, "database.url")},
-                      {"pool_size", Scalar<int>(config.database.pool_size, problems,
-                                                "database.pool_size", positive)},
-                      {"max_evidence_bytes",
-                       Scalar<int64_t>(config.database.max_evidence_bytes, problems,
-                                       "database.max_evidence_bytes",
-                                       [](const int64_t& v) { return v > 0; })}},
-                     problems);
+             ReadMap(
+                 n, "database",
+                 {{"url", Scalar(config.database.url, problems, "database.url")},
+                  {"pool_size", Scalar<int>(config.database.pool_size, problems,
+                                            "database.pool_size", positive)},
+                  {"max_evidence_bytes", Scalar<int64_t>(config.database.max_evidence_bytes,
+                                                         problems, "database.max_evidence_bytes",
+                                                         [](const int64_t& v) { return v > 0; })}},
+                 problems);
            }},
           {"workflows",
            [&](const YAML::Node& n) {
-             ReadMap(n, "workflows",
-                     {{"directory", Scalar(config.workflows.directory, problems,
-                                           "workflows.directory")},
-                      {"default", Scalar(config.workflows.default_workflow, problems,
-                                         "workflows.default")},
-                      {"watch_seconds",
-                       Scalar<int>(watch_seconds, problems, "workflows.watch_seconds",
-                                   [](const int& v) { return v >= 0; })}},
-                     problems);
+             ReadMap(
+                 n, "workflows",
+                 {{"directory",
+                   Scalar(config.workflows.directory, problems, "workflows.directory")},
+                  {"default",
+                   Scalar(config.workflows.default_workflow, problems, "workflows.default")},
+                  {"watch_seconds", Scalar<int>(watch_seconds, problems, "workflows.watch_seconds",
+                                                [](const int& v) { return v >= 0; })}},
+                 problems);
            }},
           {"scheduler",
            [&](const YAML::Node& n) {
              ReadMap(n, "scheduler",
-                     {{"enabled", Scalar(config.scheduler.enabled, problems,
-                                         "scheduler.enabled")},
+                     {{"enabled", Scalar(config.scheduler.enabled, problems, "scheduler.enabled")},
                       {"batch_size", Scalar<int>(config.scheduler.batch_size, problems,
                                                  "scheduler.batch_size", positive)},
                       {"max_sleep_seconds", Scalar<int>(max_sleep_seconds, problems,
-                                                        "scheduler.max_sleep_seconds",
-                                                        positive)}},
+                                                        "scheduler.max_sleep_seconds", positive)}},
                      problems);
            }},
           {"clock",
@@ -169,16 +166,14 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
            [&](const YAML::Node& n) {
              ReadMap(n, "idempotency",
                      {{"retention_hours", Scalar<int>(retention_hours, problems,
-                                                      "idempotency.retention_hours",
-                                                      positive)}},
+                                                      "idempotency.retention_hours", positive)}},
                      problems);
            }},
-          {"log_level",
-           Scalar<std::string>(config.log_level, problems, "log_level",
-                               [](const std::string& v) {
-                                 return v == "trace" || v == "debug" || v == "info" ||
-                                        v == "warn" || v == "error";
-                               })},
+          {"log_level", Scalar<std::string>(config.log_level, problems, "log_level",
+                                            [](const std::string& v) {
+                                              return v == "trace" || v == "debug" || v == "info" ||
+                                                     v == "warn" || v == "error";
+                                            })},
       },
       problems);
 

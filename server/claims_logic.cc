@@ -23,9 +23,9 @@ std::string RequestHash(const google::protobuf::Message& request) {
 
 absl::Status CheckRequestId(const std::string& request_id) {
   if (request_id.size() > kMaxRequestIdBytes) {
-    return InvalidArgument("request_id is too long",
-                           {{"request_id", absl::StrCat("at most ", kMaxRequestIdBytes,
-                                                        " bytes")}});
+    return InvalidArgument(
+        "request_id is too long",
+        {{"request_id", absl::StrCat("at most ", kMaxRequestIdBytes, " bytes")}});
   }
   return absl::OkStatus();
 }
@@ -93,8 +93,7 @@ absl::StatusOr<std::optional<Response>> ClaimsLogic::Replay(const std::string& s
   if (!record->has_value()) return std::optional<Response>();
   if ((*record)->request_hash != request_hash) {
     return InvalidArgument("request_id was already used for a different request",
-                           {{"request_id", "reused with different content"}},
-                           "REQUEST_ID_REUSED");
+                           {{"request_id", "reused with different content"}}, "REQUEST_ID_REUSED");
   }
   Response response;
   if (!response.ParseFromString((*record)->response)) {
@@ -106,9 +105,8 @@ absl::StatusOr<std::optional<Response>> ClaimsLogic::Replay(const std::string& s
 template <typename Response>
 absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* method,
                                              const google::protobuf::Message& request,
-                                             const std::string& request_id,
-                                             const ClaimName& name, const std::string& etag,
-                                             const DecideFn& decide,
+                                             const std::string& request_id, const ClaimName& name,
+                                             const std::string& etag, const DecideFn& decide,
                                              const RespondFn<Response>& respond) {
   if (absl::Status status = CheckRequestId(request_id); !status.ok()) return status;
   const std::string scope = absl::StrCat(caller.actor.id, "/", method);
@@ -123,10 +121,9 @@ absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* m
     absl::StatusOr<workflow::Claim> claim = LoadVisibleClaim(caller, name);
     if (!claim.ok()) return claim.status();
     if (!etag.empty() && etag != Etag(claim->version)) {
-      return WithErrorInfo(
-          absl::AbortedError(absl::StrCat("etag ", etag, " is stale; the claim is at ",
-                                          Etag(claim->version))),
-          "ETAG_MISMATCH", {{"etag", Etag(claim->version)}});
+      return WithErrorInfo(absl::AbortedError(absl::StrCat(
+                               "etag ", etag, " is stale; the claim is at ", Etag(claim->version))),
+                           "ETAG_MISMATCH", {{"etag", Etag(claim->version)}});
     }
     auto engine = workflows_.Get(claim->workflow_name, claim->workflow_version);
     if (!engine.ok()) return engine.status();
@@ -142,9 +139,9 @@ absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* m
 
     storage::WriteOptions write;
     if (!request_id.empty()) {
-      write.idempotency = storage::IdempotencyRecord{
-          scope, request_id, request_hash, response.SerializeAsString(),
-          now + options_.idempotency_retention};
+      write.idempotency =
+          storage::IdempotencyRecord{scope, request_id, request_hash, response.SerializeAsString(),
+                                     now + options_.idempotency_retention};
     }
     absl::Status status = repository_.ApplyDecision(after, decision, write);
     if (status.ok()) {
@@ -311,8 +308,9 @@ absl::StatusOr<pb::Claim> ClaimsLogic::UpdateClaim(const Caller& caller,
       [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
         return engine.Edit(claim, edit, caller.actor, now);
       },
-      [&](const workflow::Engine& engine, const workflow::Claim& after,
-          const workflow::Decision&) { return ClaimToProto(engine, after, caller); });
+      [&](const workflow::Engine& engine, const workflow::Claim& after, const workflow::Decision&) {
+        return ClaimToProto(engine, after, caller);
+      });
 }
 
 absl::StatusOr<pb::Claim> ClaimsLogic::PerformAction(const Caller& caller,
@@ -336,8 +334,9 @@ absl::StatusOr<pb::Claim> ClaimsLogic::PerformAction(const Caller& caller,
       [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
         return engine.Decide(claim, action, caller.actor, now);
       },
-      [&](const workflow::Engine& engine, const workflow::Claim& after,
-          const workflow::Decision&) { return ClaimToProto(engine, after, caller); });
+      [&](const workflow::Engine& engine, const workflow::Claim& after, const workflow::Decision&) {
+        return ClaimToProto(engine, after, caller);
+      });
 }
 
 absl::StatusOr<pb::Comment> ClaimsLogic::AddComment(const Caller& caller,
@@ -381,8 +380,7 @@ absl::StatusOr<pb::Evidence> ClaimsLogic::AddEvidence(const Caller& caller,
   if (in.content().empty()) violations.push_back({"evidence.content", "empty"});
   if (static_cast<int64_t>(in.content().size()) > options_.max_evidence_bytes) {
     violations.push_back({"evidence.content", absl::StrCat("larger than the limit of ",
-                                                           options_.max_evidence_bytes,
-                                                           " bytes")});
+                                                           options_.max_evidence_bytes, " bytes")});
   }
   if (!violations.empty()) return InvalidArgument("invalid evidence", violations);
 

@@ -47,14 +47,13 @@ class ClaimsLogic {
   absl::StatusOr<pb::Claim> PerformAction(const Caller& caller,
                                           const pb::PerformActionRequest& req);
   absl::StatusOr<pb::Comment> AddComment(const Caller& caller, const pb::AddCommentRequest& req);
-  absl::StatusOr<pb::Evidence> AddEvidence(const Caller& caller,
-                                           const pb::AddEvidenceRequest& req);
+  absl::StatusOr<pb::Evidence> AddEvidence(const Caller& caller, const pb::AddEvidenceRequest& req);
   absl::StatusOr<pb::ClaimHistory> GetClaimHistory(const Caller& caller,
                                                    const pb::GetClaimHistoryRequest& req);
 
  private:
-  using DecideFn = std::function<workflow::Outcome(const workflow::Engine&,
-                                                   const workflow::Claim&, absl::Time now)>;
+  using DecideFn = std::function<workflow::Outcome(const workflow::Engine&, const workflow::Claim&,
+                                                   absl::Time now)>;
   template <typename Response>
   using RespondFn = std::function<Response(const workflow::Engine&, const workflow::Claim& after,
                                            const workflow::Decision&)>;

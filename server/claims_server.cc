@@ -42,8 +42,7 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
       !status.ok()) {
     return status;
   }
-  if (auto engine = server->workflows_->Latest(config.workflows.default_workflow);
-      !engine.ok()) {
+  if (auto engine = server->workflows_->Latest(config.workflows.default_workflow); !engine.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("default workflow: ", engine.status().message()));
   }

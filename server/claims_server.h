@@ -1,9 +1,9 @@
 #pragma once
 
-#include <memory>
-
 #include <grpcpp/channel.h>
 #include <grpcpp/server.h>
+
+#include <memory>
 
 #include "absl/status/statusor.h"
 #include "config/claims_config.h"
@@ -13,8 +13,8 @@
 #include "server/event_feed.h"
 #include "server/scheduler.h"
 #include "server/worker_pool.h"
-#include "server/workflow_watcher.h"
 #include "server/workflow_registry.h"
+#include "server/workflow_watcher.h"
 #include "storage/repository.h"
 
 namespace claims::server {
@@ -25,8 +25,8 @@ class ClaimsServer {
  public:
   // Opens the database, loads the workflows and starts serving on config.listen (port 0 picks
   // a free port; see port()). A null `clock` means the one the config names.
-  static absl::StatusOr<std::unique_ptr<ClaimsServer>> Start(const config::ServerConfig& config,
-                                                            std::unique_ptr<Clock> clock = nullptr);
+  static absl::StatusOr<std::unique_ptr<ClaimsServer>> Start(
+      const config::ServerConfig& config, std::unique_ptr<Clock> clock = nullptr);
   ~ClaimsServer();
 
   int port() const { return port_; }

@@ -199,9 +199,9 @@ grpc::ServerUnaryReactor* ClaimsService::AddEvidence(grpc::CallbackServerContext
   return Serve(context, request, response, &ClaimsLogic::AddEvidence);
 }
 
-grpc::ServerUnaryReactor* ClaimsService::GetClaimHistory(
-    grpc::CallbackServerContext* context, const pb::GetClaimHistoryRequest* request,
-    pb::ClaimHistory* response) {
+grpc::ServerUnaryReactor* ClaimsService::GetClaimHistory(grpc::CallbackServerContext* context,
+                                                         const pb::GetClaimHistoryRequest* request,
+                                                         pb::ClaimHistory* response) {
   return Serve(context, request, response, &ClaimsLogic::GetClaimHistory);
 }
 
@@ -218,8 +218,8 @@ grpc::ServerWriteReactor<pb::Event>* ClaimsService::StreamEvents(
                            "STREAM_NOT_ALLOWED");
   }
   if (status.ok() && request->after_sequence() < 0) {
-    status = InvalidArgument("after_sequence must not be negative",
-                             {{"after_sequence", "negative"}});
+    status =
+        InvalidArgument("after_sequence must not be negative", {{"after_sequence", "negative"}});
   }
   if (!status.ok()) return new RefusedStream(ToGrpcStatus(status));
   return new EventStreamReactor(events_, *std::move(caller), *request);

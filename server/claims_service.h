@@ -43,9 +43,10 @@ class ClaimsService final : public pb::Claims::CallbackService {
 
  private:
   template <typename Request, typename Response>
-  grpc::ServerUnaryReactor* Serve(
-      grpc::CallbackServerContext* context, const Request* request, Response* response,
-      absl::StatusOr<Response> (ClaimsLogic::*method)(const Caller&, const Request&));
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Request* request,
+                                  Response* response,
+                                  absl::StatusOr<Response> (ClaimsLogic::*method)(const Caller&,
+                                                                                  const Request&));
 
   ClaimsLogic& logic_;
   WorkerPool& workers_;

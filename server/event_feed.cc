@@ -47,9 +47,8 @@ void EventFeed::Close(const void* owner) {
   std::unique_lock lock(mu_);
   closed_.insert(owner);
   waiters_.erase(owner);
-  delivered_.wait(lock, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return delivering_.count(owner) == 0;
-  });
+  delivered_.wait(
+      lock, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return delivering_.count(owner) == 0; });
 }
 
 void EventFeed::Forget(const void* owner) {
@@ -71,9 +70,8 @@ void EventFeed::Loop() {
     {
       std::unique_lock lock(mu_);
       wake_.wait_for(lock, absl::ToChronoMilliseconds(poll_interval_),
-                     [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-                       return stopping_ || notified_;
-                     });
+                     [this]()
+                         ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || notified_; });
       if (stopping_) return;
       notified_ = false;
       for (const auto& [owner, waiter] : waiters_) from = std::min(from, waiter.after_sequence);

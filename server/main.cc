@@ -1,10 +1,10 @@
 // claimsd: wires the configuration to ClaimsServer and handles process signals.
-#include <csignal>
-#include <cstdlib>
-#include <iostream>
 #include <pthread.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
 
 #include "config/claims_config.h"
 #include "server/claims_server.h"
@@ -51,9 +51,8 @@ int main(int argc, char** argv) {
     spdlog::error("cannot start: {}", server.status().ToString());
     return 1;
   }
-  spdlog::info("claimsd listening on {} (port {}), database {}, workflows from {}",
-               config->listen, (*server)->port(),
-               config->database.url.substr(0, config->database.url.find(':')),
+  spdlog::info("claimsd listening on {} (port {}), database {}, workflows from {}", config->listen,
+               (*server)->port(), config->database.url.substr(0, config->database.url.find(':')),
                config->workflows.directory);
 
   for (;;) {

@@ -83,8 +83,7 @@ std::string FormatPartnerName(std::string_view partner) {
 }
 
 std::string FormatClaimName(std::string_view partner, std::string_view claim) {
-  return absl::StrCat(kPartners, "/", std::string(partner), "/", kClaims, "/",
-                      std::string(claim));
+  return absl::StrCat(kPartners, "/", std::string(partner), "/", kClaims, "/", std::string(claim));
 }
 
 absl::StatusOr<std::string> ParsePartnerName(std::string_view name, std::string_view field) {
@@ -184,8 +183,7 @@ void ToProto(const workflow::Comment& comment, std::string_view claim_name, pb::
   ToProto(comment.create_time, out->mutable_create_time());
 }
 
-void ToProto(const workflow::Evidence& evidence, std::string_view claim_name,
-             pb::Evidence* out) {
+void ToProto(const workflow::Evidence& evidence, std::string_view claim_name, pb::Evidence* out) {
   out->set_name(absl::StrCat(std::string(claim_name), "/evidence/", evidence.id));
   out->set_file_name(evidence.file_name);
   out->set_content_type(evidence.content_type);

@@ -17,8 +17,7 @@ constexpr absl::Duration kErrorBackoff = absl::Seconds(1);
 }  // namespace
 
 TimerScheduler::TimerScheduler(storage::Repository& repository, WorkflowRegistry& workflows,
-                               const Clock& clock, Options options,
-                               std::function<void()> on_fired)
+                               const Clock& clock, Options options, std::function<void()> on_fired)
     : repository_(repository),
       workflows_(workflows),
       clock_(clock),
@@ -66,8 +65,7 @@ absl::StatusOr<int> TimerScheduler::RunOnce() {
                           engine.status().ToString());
             return std::nullopt;
           }
-          std::optional<workflow::Decision> decision =
-              (*engine)->FireTimer(claim, timer.name, now);
+          std::optional<workflow::Decision> decision = (*engine)->FireTimer(claim, timer.name, now);
           if (!decision) return std::nullopt;
           spdlog::info("timer {} fired for claim {}: {} -> {}", timer.name, claim.id,
                        decision->from_state, decision->to_state);

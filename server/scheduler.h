@@ -26,8 +26,8 @@ class TimerScheduler {
   };
 
   // `on_fired` runs after a sweep that fired timers (their decisions emit events).
-  TimerScheduler(storage::Repository& repository, WorkflowRegistry& workflows,
-                 const Clock& clock, Options options, std::function<void()> on_fired = {});
+  TimerScheduler(storage::Repository& repository, WorkflowRegistry& workflows, const Clock& clock,
+                 Options options, std::function<void()> on_fired = {});
   ~TimerScheduler();
 
   TimerScheduler(const TimerScheduler&) = delete;

@@ -58,8 +58,7 @@ absl::Status WithErrorInfo(absl::Status status, const std::string& reason,
 }
 
 absl::Status WithPreconditionFailure(absl::Status status, const std::string& type,
-                                     const std::string& subject,
-                                     const std::string& description) {
+                                     const std::string& subject, const std::string& description) {
   auto failure = ReadPayload<google::rpc::PreconditionFailure>(status);
   auto* violation = failure.add_violations();
   violation->set_type(type);
@@ -74,11 +73,10 @@ absl::Status RejectionToStatus(const workflow::Rejection& rejection,
       {"available_actions", absl::StrJoin(rejection.available_actions, ",")},
       {"state", claim_state}};
   if (!rejection.guard.empty()) metadata["guard"] = rejection.guard;
-  const std::string message =
-      rejection.available_actions.empty()
-          ? rejection.message
-          : rejection.message + " (available actions: " +
-                absl::StrJoin(rejection.available_actions, ", ") + ")";
+  const std::string message = rejection.available_actions.empty()
+                                  ? rejection.message
+                                  : rejection.message + " (available actions: " +
+                                        absl::StrJoin(rejection.available_actions, ", ") + ")";
   absl::Status status;
   switch (rejection.code) {
     case workflow::RejectionCode::kUnknownAction:
@@ -92,8 +90,8 @@ absl::Status RejectionToStatus(const workflow::Rejection& rejection,
       status = WithErrorInfo(std::move(status), rejection.reason, metadata);
       break;
     case workflow::RejectionCode::kActionNotAvailable:
-      status = WithPreconditionFailure(absl::FailedPreconditionError(message), "STATE",
-                                       claim_state, rejection.message);
+      status = WithPreconditionFailure(absl::FailedPreconditionError(message), "STATE", claim_state,
+                                       rejection.message);
       status = WithErrorInfo(std::move(status), rejection.reason, metadata);
       break;
     case workflow::RejectionCode::kGuardFailed:
@@ -108,8 +106,8 @@ absl::Status RejectionToStatus(const workflow::Rejection& rejection,
                                          violation.description);
       }
       if (rejection.violations.empty()) {
-        status = WithPreconditionFailure(std::move(status), "STATE", claim_state,
-                                         rejection.message);
+        status =
+            WithPreconditionFailure(std::move(status), "STATE", claim_state, rejection.message);
       }
       status = WithErrorInfo(std::move(status), rejection.reason, metadata);
       break;

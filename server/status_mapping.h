@@ -4,11 +4,11 @@
 // rich details travel as payloads keyed by their google.rpc type URL and are packed into
 // google.rpc.Status details here.
 
+#include <grpcpp/support/status.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 #include "workflow/decision.h"
@@ -28,8 +28,7 @@ absl::Status WithErrorInfo(absl::Status status, const std::string& reason,
 
 // Adds a google.rpc.PreconditionFailure violation to `status`.
 absl::Status WithPreconditionFailure(absl::Status status, const std::string& type,
-                                     const std::string& subject,
-                                     const std::string& description);
+                                     const std::string& subject, const std::string& description);
 
 // The status for an engine refusal: INVALID_ARGUMENT (unknown action, bad input),
 // FAILED_PRECONDITION (not available in this state, guard, not editable) or PERMISSION_DENIED

@@ -108,8 +108,8 @@ absl::Status WorkflowRegistry::LoadDirectory(const std::string& directory) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Get(
-    std::string_view name, int64_t version) {
+absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Get(std::string_view name,
+                                                                              int64_t version) {
   std::string directory;
   {
     std::lock_guard lock(mu_);
@@ -119,8 +119,8 @@ absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Get(
   }
   absl::StatusOr<storage::WorkflowRecord> record = repository_.GetWorkflow(name, version);
   if (!record.ok()) return record.status();
-  auto engine = Compile(record->source,
-                        absl::StrCat(record->name, "@", record->version), directory);
+  auto engine =
+      Compile(record->source, absl::StrCat(record->name, "@", record->version), directory);
   if (!engine.ok()) return engine.status();
   std::lock_guard lock(mu_);
   return engines_.try_emplace({std::string(name), version}, *engine).first->second;

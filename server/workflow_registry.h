@@ -36,8 +36,9 @@ class WorkflowRegistry {
   absl::StatusOr<std::shared_ptr<const workflow::Engine>> Latest(std::string_view name);
 
  private:
-  absl::StatusOr<std::shared_ptr<const workflow::Engine>> Compile(
-      const std::string& source, const std::string& file_name, const std::string& directory);
+  absl::StatusOr<std::shared_ptr<const workflow::Engine>> Compile(const std::string& source,
+                                                                  const std::string& file_name,
+                                                                  const std::string& directory);
 
   storage::Repository& repository_;
   std::string directory_;

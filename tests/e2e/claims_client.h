@@ -3,12 +3,12 @@
 // A test client for the Claims API: one generated stub on a real loopback channel, calls as a
 // named actor, each with a deadline.
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "claims/v1/claims_service.grpc.pb.h"
 
@@ -35,7 +35,7 @@ class ClaimsClient {
   template <typename Request, typename Response>
   grpc::Status Call(const Identity& who, const Request& request, Response* response,
                     grpc::Status (v1::Claims::Stub::*method)(grpc::ClientContext*, const Request&,
-                                                              Response*)) {
+                                                             Response*)) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     if (!who.actor.empty()) context.AddMetadata("x-claims-actor", who.actor);
@@ -66,8 +66,7 @@ class ClaimsClient {
     request.set_comment(comment);
     return Call(who, request, claim, &v1::Claims::Stub::PerformAction);
   }
-  grpc::Status Act(const Identity& who, const v1::PerformActionRequest& request,
-                   v1::Claim* claim) {
+  grpc::Status Act(const Identity& who, const v1::PerformActionRequest& request, v1::Claim* claim) {
     return Call(who, request, claim, &v1::Claims::Stub::PerformAction);
   }
   grpc::Status AddEvidence(const Identity& who, const std::string& claim_name,

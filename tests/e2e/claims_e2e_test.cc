@@ -1,12 +1,12 @@
 // End to end: claimsd in-process on a loopback port, called through the generated client, on
 // SQLite and on MariaDB. Each test is a scenario from the CPOR reference.
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include <cstdlib>
 #include <memory>
 #include <string>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -128,8 +128,9 @@ class ClaimsE2eTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(client_->Act(Reviewer(), claim.name(), "start_review", &claim).ok());
     if (state == "under_review") return claim;
     if (state == "partner_action_required") {
-      EXPECT_TRUE(client_->Act(Reviewer(), claim.name(), "request_info", &claim,
-                               {"missing_customer_acknowledgment"}, "Please add the signature")
+      EXPECT_TRUE(client_
+                      ->Act(Reviewer(), claim.name(), "request_info", &claim,
+                            {"missing_customer_acknowledgment"}, "Please add the signature")
                       .ok());
       return claim;
     }
@@ -208,7 +209,8 @@ TEST_P(ClaimsE2eTest, AnswersHealthAndReflection) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(reply.Dump(&slices).ok());
   std::string reflection;
-  for (const auto& s : slices) reflection.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const auto& s : slices)
+    reflection.append(reinterpret_cast<const char*>(s.begin()), s.size());
   EXPECT_THAT(reflection, HasSubstr("claims.v1.Claims"));
   grpc::Status status;
   stream->Finish(&status, reinterpret_cast<void*>(5));
@@ -327,8 +329,9 @@ TEST_P(ClaimsE2eTest, RequestInfoNeedsReasonAndComment) {
   EXPECT_THAT(fields, Contains("reasons"));
   EXPECT_THAT(fields, Contains("comment"));
 
-  ASSERT_TRUE(client_->Act(Reviewer(), claim.name(), "request_info", &claim,
-                           {"missing_or_old_dates"}, "The PoE is dated 2019")
+  ASSERT_TRUE(client_
+                  ->Act(Reviewer(), claim.name(), "request_info", &claim, {"missing_or_old_dates"},
+                        "The PoE is dated 2019")
                   .ok());
   EXPECT_EQ(claim.state(), "partner_action_required");
   ASSERT_TRUE(client_->Act(Partner("contoso"), claim.name(), "resubmit", &claim).ok());
@@ -416,12 +419,14 @@ TEST_P(ClaimsE2eTest, DisputeWithinThirtyDaysOnlyOnce) {
   v1::Claim claim = ClaimIn("rejected");
   EXPECT_EQ(claim.state(), "rejected");
   clock_->Advance(absl::Hours(24 * 10));
-  ASSERT_TRUE(client_->Act(Partner("contoso"), claim.name(), "dispute", &claim, {},
-                           "The customer signed on page 2")
+  ASSERT_TRUE(client_
+                  ->Act(Partner("contoso"), claim.name(), "dispute", &claim, {},
+                        "The customer signed on page 2")
                   .ok());
   EXPECT_EQ(claim.state(), "dispute_review");
-  ASSERT_TRUE(client_->Act(Reviewer(), claim.name(), "uphold", &claim, {},
-                           "The signature is not the customer's")
+  ASSERT_TRUE(client_
+                  ->Act(Reviewer(), claim.name(), "uphold", &claim, {},
+                        "The signature is not the customer's")
                   .ok());
   EXPECT_EQ(claim.state(), "rejected");
   grpc::Status status =
@@ -514,14 +519,16 @@ TEST_P(ClaimsE2eTest, ReviewSlaBreachIsFlagged) {
 TEST_P(ClaimsE2eTest, InternalCommentsAreHiddenFromPartners) {
   v1::Claim claim = ClaimIn("under_review");
   v1::Comment comment;
-  ASSERT_TRUE(client_->AddComment(Reviewer(), claim.name(), "Looks forged to me",
-                                  v1::Comment::INTERNAL, &comment)
+  ASSERT_TRUE(client_
+                  ->AddComment(Reviewer(), claim.name(), "Looks forged to me",
+                               v1::Comment::INTERNAL, &comment)
                   .ok());
-  ASSERT_TRUE(client_->AddComment(Reviewer(), claim.name(), "Could you add the SOW?",
-                                  v1::Comment::PUBLIC, &comment)
+  ASSERT_TRUE(client_
+                  ->AddComment(Reviewer(), claim.name(), "Could you add the SOW?",
+                               v1::Comment::PUBLIC, &comment)
                   .ok());
-  EXPECT_THAT(client_->AddComment(Partner("contoso"), claim.name(), "Sneaky",
-                                  v1::Comment::INTERNAL, &comment),
+  EXPECT_THAT(client_->AddComment(Partner("contoso"), claim.name(), "Sneaky", v1::Comment::INTERNAL,
+                                  &comment),
               HasCode(grpc::StatusCode::PERMISSION_DENIED));
 
   v1::ClaimHistory partner_view;
@@ -545,8 +552,8 @@ TEST_P(ClaimsE2eTest, ListsPageThroughEveryClaimOnce) {
     clock_->Advance(absl::Seconds(1));
   }
   v1::Claim other;
-  ASSERT_TRUE(client_->Create(Partner("northwind", "nora"), NewClaimRequest("northwind"), &other)
-                  .ok());
+  ASSERT_TRUE(
+      client_->Create(Partner("northwind", "nora"), NewClaimRequest("northwind"), &other).ok());
   std::set<std::string> seen;
   v1::ListClaimsRequest list;
   list.set_parent("partners/contoso");
@@ -585,8 +592,7 @@ TEST_P(ClaimsE2eTest, StreamsEventsInOrderAndResumes) {
       client_->Create(Partner("northwind", "nora"), NewClaimRequest("northwind"), &theirs).ok());
 
   // Reads until `count` events arrived or `seconds` passed.
-  auto read_events = [&](const Identity& who, int64_t after, std::size_t count,
-                         int seconds = 10) {
+  auto read_events = [&](const Identity& who, int64_t after, std::size_t count, int seconds = 10) {
     auto stub = v1::Claims::NewStub(channel_);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
@@ -635,8 +641,9 @@ TEST_P(ClaimsE2eTest, StreamsEventsInOrderAndResumes) {
   request.set_after_sequence(everything.back().sequence());
   auto reader = stub->StreamEvents(&context, request);
   v1::Claim denied;
-  ASSERT_TRUE(client_->Act(Customer("6f1c2a9e-0000-4000-8000-000000000001"), mine.name(),
-                           "deny_consent", &denied)
+  ASSERT_TRUE(client_
+                  ->Act(Customer("6f1c2a9e-0000-4000-8000-000000000001"), mine.name(),
+                        "deny_consent", &denied)
                   .ok());
   v1::Event live;
   ASSERT_TRUE(reader->Read(&live));
@@ -659,8 +666,7 @@ TEST_P(ClaimsE2eTest, RejectNeedsARejectionReason) {
   ASSERT_THAT(status, HasCode(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(client_->Act(Reviewer(), claim.name(), "reject", &claim, {"missing_all_poe"}),
               HasCode(grpc::StatusCode::INVALID_ARGUMENT));  // an info reason, not a rejection
-  ASSERT_TRUE(
-      client_->Act(Reviewer(), claim.name(), "reject", &claim, {"missing_products"}).ok());
+  ASSERT_TRUE(client_->Act(Reviewer(), claim.name(), "reject", &claim, {"missing_products"}).ok());
   EXPECT_EQ(claim.state(), "rejected");
 }
 
@@ -679,9 +685,9 @@ TEST_P(ClaimsE2eTest, WithdrawalRecordsPartnerRequestAndCannotBeDisputed) {
 
 TEST_P(ClaimsE2eTest, OverturnedDisputeGoesBackToCustomerConsent) {
   v1::Claim claim = ClaimIn("rejected");
-  ASSERT_TRUE(client_->Act(Partner("contoso"), claim.name(), "dispute", &claim, {},
-                           "Signed PoE attached")
-                  .ok());
+  ASSERT_TRUE(
+      client_->Act(Partner("contoso"), claim.name(), "dispute", &claim, {}, "Signed PoE attached")
+          .ok());
   ASSERT_TRUE(client_->Act(Reviewer(), claim.name(), "overturn", &claim).ok());
   EXPECT_EQ(claim.state(), "approved");
   ASSERT_NE(FindTimer(claim, "consent_period"), nullptr);
@@ -717,8 +723,9 @@ TEST_P(ClaimsE2eTest, OverallDecisionSlaPausesWhileThePartnerActs) {
   ASSERT_EQ(overall->state(), v1::Timer::ARMED);
   const int64_t first_due = overall->due_time().seconds();
 
-  ASSERT_TRUE(client_->Act(Reviewer(), claim.name(), "request_info", &claim,
-                           {"missing_partner_solution"}, "Describe the work done")
+  ASSERT_TRUE(client_
+                  ->Act(Reviewer(), claim.name(), "request_info", &claim,
+                        {"missing_partner_solution"}, "Describe the work done")
                   .ok());
   overall = FindTimer(claim, "overall_decision");
   ASSERT_NE(overall, nullptr);

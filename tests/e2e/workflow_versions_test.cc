@@ -71,11 +71,11 @@ class WorkflowVersionsTest : public ::testing::Test {
 
   // Version 2 adds a product to the catalog.
   std::string Version2() const {
-    return absl::StrReplaceAll(
-        v1_text_, {{"version: 1\n", "version: 2\n"},
-                   {"      - {id: power_apps, display_name: Power Apps}\n",
-                    "      - {id: power_apps, display_name: Power Apps}\n"
-                    "      - {id: copilot_studio, display_name: Copilot Studio}\n"}});
+    return absl::StrReplaceAll(v1_text_,
+                               {{"version: 1\n", "version: 2\n"},
+                                {"      - {id: power_apps, display_name: Power Apps}\n",
+                                 "      - {id: power_apps, display_name: Power Apps}\n"
+                                 "      - {id: copilot_studio, display_name: Copilot Studio}\n"}});
   }
 
   v1::CreateClaimRequest NewClaim(const std::string& product) {
@@ -138,8 +138,9 @@ TEST_F(WorkflowVersionsTest, AnInvalidFileNeverReplacesTheLoadedVersions) {
 
 TEST_F(WorkflowVersionsTest, APublishedVersionIsImmutable) {
   // Same name and version, different content: refused, and version 1 keeps serving.
-  WriteFile(root_ / "workflows" / "cpor-association.yaml",
-            absl::StrReplaceAll(v1_text_, {{"\ndescription: >-\n", "\ndescription: >-\n  Changed.\n"}}));
+  WriteFile(
+      root_ / "workflows" / "cpor-association.yaml",
+      absl::StrReplaceAll(v1_text_, {{"\ndescription: >-\n", "\ndescription: >-\n  Changed.\n"}}));
   EXPECT_THAT(server_->ReloadWorkflows(), StatusIs(absl::StatusCode::kAlreadyExists));
   v1::Claim claim;
   ASSERT_TRUE(client_->Create(Partner("contoso"), NewClaim("power_apps"), &claim).ok());

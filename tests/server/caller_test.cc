@@ -53,9 +53,9 @@ TEST(CallerTest, PartnerNeedsATenant) {
 
 TEST(CallerTest, ReviewerSeesEveryPartner) {
   auto cpor = Cpor();
-  ASSERT_OK_AND_ASSIGN(Caller caller, CallerFromMetadata(
-                                          {{kActorHeader, "rita"}, {kRolesHeader, "reviewer"}},
-                                          *cpor));
+  ASSERT_OK_AND_ASSIGN(
+      Caller caller,
+      CallerFromMetadata({{kActorHeader, "rita"}, {kRolesHeader, "reviewer"}}, *cpor));
   EXPECT_EQ(caller.perspective, workflow::Perspective::kReviewer);
   EXPECT_TRUE(caller.SeesAllPartners());
 }
@@ -75,11 +75,10 @@ TEST(CallerTest, CustomerNeedsTheirTenant) {
   auto cpor = Cpor();
   EXPECT_THAT(CallerFromMetadata({{kActorHeader, "cora"}, {kRolesHeader, "customer"}}, *cpor),
               StatusIs(absl::StatusCode::kUnauthenticated));
-  ASSERT_OK_AND_ASSIGN(Caller caller,
-                       CallerFromMetadata({{kActorHeader, "cora"},
-                                           {kRolesHeader, "customer"},
-                                           {kCustomerTenantHeader, "t-1"}},
-                                          *cpor));
+  ASSERT_OK_AND_ASSIGN(Caller caller, CallerFromMetadata({{kActorHeader, "cora"},
+                                                          {kRolesHeader, "customer"},
+                                                          {kCustomerTenantHeader, "t-1"}},
+                                                         *cpor));
   EXPECT_EQ(caller.perspective, workflow::Perspective::kCustomer);
   EXPECT_EQ(caller.customer_tenant, "t-1");
 }

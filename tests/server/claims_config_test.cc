@@ -54,8 +54,8 @@ TEST(ClaimsConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
                         "c.yaml", "/etc/claims"));
   EXPECT_EQ(config.database.url, "sqlite:/etc/claims/data/c.db");
   EXPECT_EQ(config.workflows.directory, "/etc/claims/wf");
-  ASSERT_OK_AND_ASSIGN(config, ParseServerConfig("database:\n  url: mysql://u:p@h:1/d\n",
-                                                 "c.yaml", "/etc/claims"));
+  ASSERT_OK_AND_ASSIGN(
+      config, ParseServerConfig("database:\n  url: mysql://u:p@h:1/d\n", "c.yaml", "/etc/claims"));
   EXPECT_EQ(config.database.url, "mysql://u:p@h:1/d");
 }
 
@@ -63,8 +63,7 @@ TEST(ClaimsConfigTest, EnvironmentOverridesTheFile) {
   const char* dir = std::getenv("CLAIMS_SOURCE_DIR");
   ASSERT_NE(dir, nullptr);
   setenv("CLAIMS_DATABASE_URL", "mysql://claims:secret@db:3306/claims", 1);
-  absl::StatusOr<ServerConfig> config =
-      LoadServerConfig(std::string(dir) + "/config/claimsd.yaml");
+  absl::StatusOr<ServerConfig> config = LoadServerConfig(std::string(dir) + "/config/claimsd.yaml");
   unsetenv("CLAIMS_DATABASE_URL");
   ASSERT_OK(config.status());
   EXPECT_EQ(config->database.url, "mysql://claims:secret@db:3306/claims");

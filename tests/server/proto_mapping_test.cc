@@ -15,11 +15,10 @@ TEST(ProtoMappingTest, ParsesClaimNames) {
   EXPECT_EQ(name.claim, "01J0ABC");
   ASSERT_OK_AND_ASSIGN(name, ParseClaimName("partners/-/claims/01J0ABC", "name"));
   EXPECT_EQ(name.partner, kAnyPartner);
-  for (const char* bad : {"", "partners/contoso", "partners//claims/x", "claims/x/partners/y",
-                          "partners/a/claims/b/extra", "partners/a b/claims/c",
-                          "partners/a/claims/../x"}) {
-    EXPECT_THAT(ParseClaimName(bad, "name"), StatusIs(absl::StatusCode::kInvalidArgument))
-        << bad;
+  for (const char* bad :
+       {"", "partners/contoso", "partners//claims/x", "claims/x/partners/y",
+        "partners/a/claims/b/extra", "partners/a b/claims/c", "partners/a/claims/../x"}) {
+    EXPECT_THAT(ParseClaimName(bad, "name"), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
   EXPECT_EQ(FormatClaimName("contoso", "01J"), "partners/contoso/claims/01J");
 }
