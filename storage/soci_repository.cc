@@ -29,6 +29,7 @@
 #include "storage/internal/codec.h"
 #include "storage/internal/dialect.h"
 #include "storage/internal/migrator.h"
+#include "storage/internal/session.h"
 #include "storage/internal/status_macros.h"
 #include "storage/internal/url.h"
 #include "storage/internal/strings.h"
@@ -374,13 +375,7 @@ class SociRepository final : public Repository {
   // Opens every pooled connection. Throws what SOCI throws.
   void Connect() {
     for (size_t i = 0; i < broken_.size(); ++i) {
-      soci::session& s = pool_.at(i);
-      if (target_.backend == Backend::kMySql) {
-        s.open(*soci::factory_mysql(), target_.soci_connect_string);
-      } else {
-        s.open(*soci::factory_sqlite3(), target_.soci_connect_string);
-      }
-      SetUpSession(s);
+      internal::OpenSession(pool_.at(i), target_, options_.busy_timeout);
     }
   }
 
@@ -450,12 +445,7 @@ class SociRepository final : public Repository {
   };
 
   void SetUpSession(soci::session& s) {
-    // The busy timeout first: the other pragmas may already have to wait for a writer.
-    if (target_.backend == Backend::kSqlite) {
-      s << absl::StrCat("PRAGMA busy_timeout = ",
-                        absl::ToInt64Milliseconds(options_.busy_timeout));
-    }
-    for (const std::string& sql : dialect_.session_setup) s << sql;
+    internal::SetUpSession(s, target_.backend, options_.busy_timeout);
   }
 
   std::shared_ptr<const WriteHook> Hook() {
@@ -1379,7 +1369,8 @@ absl::Status CreateDatabaseIfMissing(const StorageOptions& options) {
                    internal::ParseStorageUrl(options.url.substr(0, options.url.rfind('/') + 1),
                                              /*require_database=*/false));
   try {
-    soci::session s(*soci::factory_mysql(), server.soci_connect_string);
+    soci::session s;
+    internal::OpenSession(s, server, options.busy_timeout);
     // The name was checked to hold only letters, digits and '_', so quoting it is enough.
     s << absl::StrCat("CREATE DATABASE IF NOT EXISTS `", target.database,
                       "` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");

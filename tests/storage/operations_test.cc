@@ -207,11 +207,10 @@ TEST(MariaDbTest, UnreachableServerIsUnavailable) {
 
 // Runs the test server's restart: same port, same data, every open connection dropped.
 void RestartMariaDb() {
-  const char* script = std::getenv("CLAIMS_TEST_MARIADB_SCRIPT");
-  const char* dir = std::getenv("CLAIMS_TEST_MARIADB_DIR");
-  ASSERT_TRUE(script != nullptr && dir != nullptr)
-      << "CLAIMS_TEST_MARIADB_SCRIPT and CLAIMS_TEST_MARIADB_DIR are set by ctest";
-  std::string command = absl::StrCat("'", script, "' restart '", dir, "' >/dev/null");
+  absl::StatusOr<std::string> dir = testing::TestMariaDbDir();
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  std::string command =
+      absl::StrCat("'", testing::TestMariaDbScript(), "' restart '", *dir, "' >/dev/null");
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
 }
 

@@ -1,0 +1,21 @@
+#pragma once
+
+#include "absl/time/time.h"
+#include "storage/internal/url.h"
+
+namespace soci {
+class session;
+}
+
+namespace claims::storage::internal {
+
+// Opens `session` on `target` and applies the per-session settings of its dialect. Throws what
+// SOCI throws. Also lets code outside this library (the benchmark's direct-SQL baseline) open
+// sessions without the backend headers, which need the MariaDB client's include directory.
+void OpenSession(soci::session& session, const ConnectionTarget& target,
+                 absl::Duration busy_timeout);
+
+// The per-session settings alone, for a session that was just reconnected.
+void SetUpSession(soci::session& session, Backend backend, absl::Duration busy_timeout);
+
+}  // namespace claims::storage::internal

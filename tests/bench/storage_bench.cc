@@ -1,0 +1,331 @@
+// Repository::ApplyDecision against the same SQL statements issued directly through SOCI, at 1,
+// 4 and 16 concurrent writers, on MariaDB and SQLite, measured in one run. Each writer owns its
+// claims (no version conflicts); the outbox counter row is shared, as in production. The ratio
+// repository/direct is the figure of merit, not the absolute rates.
+//
+// Environment: CLAIMS_BENCH_MYSQL_URL (server URL, e.g. mysql://claims:claims@127.0.0.1:PORT/;
+// without it only SQLite runs), CLAIMS_BENCH_DIR (where the SQLite file goes; default /tmp),
+// CLAIMS_BENCH_SECONDS (per measurement, default 1.5; each cell is measured twice per mode,
+// alternating).
+
+#include <soci/soci.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "storage/ids.h"
+#include "storage/internal/codec.h"
+#include "storage/internal/dialect.h"
+#include "storage/internal/session.h"
+#include "storage/internal/url.h"
+#include "storage/repository.h"
+#include "storage/soci_repository.h"
+#include "workflow/claim.h"
+#include "workflow/decision.h"
+
+namespace claims::storage {
+namespace {
+
+namespace in = internal;
+
+constexpr int kClaimsPerWriter = 4;
+constexpr int kWriterCounts[] = {1, 4, 16};
+
+struct Cell {
+  std::string backend;
+  int writers = 0;
+  double repository_tps = 0;
+  double direct_tps = 0;
+};
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "storage_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+workflow::Claim NewClaim(int writer, absl::Time now) {
+  workflow::Claim c;
+  c.id = NewId(now);
+  c.partner_id = absl::StrCat("partner-", writer);
+  c.fields.mpn_id = "mpn";
+  c.fields.products = {"azure"};
+  c.workflow_name = "cpor-association";
+  c.workflow_version = 1;
+  c.state = "under_review";
+  c.state_entered_at = now;
+  c.next_deadline = now + absl::Hours(120);
+  workflow::TimerInstance t;
+  t.name = "decision";
+  t.started_at = now;
+  t.due_at = now + absl::Hours(120);
+  c.timers.push_back(t);
+  c.version = 1;
+  c.create_time = now;
+  c.update_time = now;
+  c.created_by = "bench";
+  return c;
+}
+
+// The decision every write applies: a field edit that re-arms the timer, with one history entry,
+// one outbox event and an idempotency record, as a typical API call does.
+workflow::Decision EditDecision(const workflow::Claim& c, absl::Time now) {
+  workflow::Decision d;
+  d.name = "edit";
+  d.from_state = c.state;
+  d.to_state = c.state;
+  d.state_entered_at = c.state_entered_at;
+  d.next_deadline = now + absl::Hours(120);
+  d.facts = c.facts;
+  workflow::TimerInstance t = c.timers[0];
+  t.due_at = now + absl::Hours(120);
+  d.timers.push_back(t);
+  workflow::HistoryEntry h;
+  h.kind = workflow::HistoryKind::kEdit;
+  h.name = "edit";
+  h.actor_id = "bench";
+  h.time = now;
+  d.history.push_back(h);
+  workflow::Event e;
+  e.type = "claim_edited";
+  e.claim_id = c.id;
+  e.partner_id = c.partner_id;
+  e.time = now;
+  d.events.push_back(e);
+  return d;
+}
+
+IdempotencyRecord Record(int writer, int64_t n, absl::Time now) {
+  return {absl::StrCat("bench/", writer), absl::StrCat(NewId(now), "-", n), "hash", "response",
+          now + absl::Hours(1)};
+}
+
+// Runs `writers` threads calling `op(writer, i)` for `seconds`; returns operations per second.
+template <typename Op>
+double Measure(int writers, absl::Duration duration, const Op& op) {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> total{0};
+  std::vector<std::thread> threads;
+  absl::Time start = absl::Now();
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      int64_t n = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        op(w, n);
+        ++n;
+      }
+      total += n;
+    });
+  }
+  absl::SleepFor(duration);
+  stop = true;
+  for (std::thread& t : threads) t.join();
+  return static_cast<double>(total.load()) / absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+class Bench {
+ public:
+  Bench(std::string backend, std::string url, absl::Duration duration)
+      : backend_(std::move(backend)), url_(std::move(url)), duration_(duration) {}
+
+  std::vector<Cell> Run() {
+    StorageOptions options;
+    options.url = url_;
+    options.pool_size = 16;
+    absl::StatusOr<std::unique_ptr<Repository>> repo = OpenSociRepository(options);
+    if (!repo.ok()) Die(repo.status().ToString());
+    repo_ = std::move(*repo);
+    absl::StatusOr<in::ConnectionTarget> target = in::ParseStorageUrl(url_, true);
+    if (!target.ok()) Die(target.status().ToString());
+    target_ = *target;
+
+    std::vector<Cell> cells;
+    for (int writers : kWriterCounts) {
+      Prepare(writers);
+      Cell cell{backend_, writers, 0, 0};
+      double repo_sum = 0, direct_sum = 0;
+      // Alternating rounds, so drift in the machine's load hits both modes alike.
+      for (int round = 0; round < 2; ++round) {
+        repo_sum += Measure(writers, duration_, [&](int w, int64_t n) { ViaRepository(w, n); });
+        direct_sum += Measure(writers, duration_, [&](int w, int64_t n) { Direct(w, n); });
+      }
+      cell.repository_tps = repo_sum / 2;
+      cell.direct_tps = direct_sum / 2;
+      cells.push_back(cell);
+      std::fprintf(stderr, "  %s writers=%d done\n", backend_.c_str(), writers);
+    }
+    return cells;
+  }
+
+ private:
+  // Per-writer claims for each mode, and one direct session per writer.
+  void Prepare(int writers) {
+    absl::Time now = absl::Now();
+    repo_claims_.assign(static_cast<size_t>(writers), {});
+    direct_claims_.assign(static_cast<size_t>(writers), {});
+    sessions_.clear();
+    for (int w = 0; w < writers; ++w) {
+      for (int k = 0; k < kClaimsPerWriter; ++k) {
+        for (auto* list : {&repo_claims_, &direct_claims_}) {
+          workflow::Claim c = NewClaim(w, now);
+          workflow::Decision create;
+          create.timers = c.timers;
+          if (absl::Status s = repo_->CreateClaim(c, create, WriteOptions()); !s.ok()) {
+            Die(s.ToString());
+          }
+          (*list)[static_cast<size_t>(w)].push_back(c);
+        }
+      }
+      auto session = std::make_unique<soci::session>();
+      in::OpenSession(*session, target_, absl::Seconds(5));
+      sessions_.push_back(std::move(session));
+    }
+  }
+
+  void ViaRepository(int w, int64_t n) {
+    workflow::Claim& c =
+        repo_claims_[static_cast<size_t>(w)][static_cast<size_t>(n % kClaimsPerWriter)];
+    absl::Time now = absl::Now();
+    workflow::Decision d = EditDecision(c, now);
+    workflow::Claim after = workflow::ApplyDecision(c, d, now);
+    WriteOptions options;
+    options.idempotency = Record(w, n, now);
+    if (absl::Status s = repo_->ApplyDecision(after, d, options); !s.ok()) Die(s.ToString());
+    c = std::move(after);
+  }
+
+  // The statements WriteDecision issues for EditDecision, with values prepared up front: the
+  // floor the repository's own work (encoding, pooling, retries, checks) is measured against.
+  void Direct(int w, int64_t n) {
+    workflow::Claim& c =
+        direct_claims_[static_cast<size_t>(w)][static_cast<size_t>(n % kClaimsPerWriter)];
+    soci::session& s = *sessions_[static_cast<size_t>(w)];
+    const in::Dialect& dialect = in::DialectFor(target_.backend);
+    absl::Time now = absl::Now();
+    const int64_t now_us = in::EncodeTime(now);
+    const int64_t due = in::EncodeTime(now + absl::Hours(120));
+    const int64_t never = in::kTimeNever, started = in::EncodeTime(c.timers[0].started_at);
+    const IdempotencyRecord rec = Record(w, n, now);
+    const int64_t expire = in::EncodeTime(rec.expire_time);
+    const int64_t version = c.version + 1, expected = c.version, zero = 0, one = 1;
+    const int evidence = 0, position = 0, warned = 0;
+    const std::string token = NewId(now), products = "[\"azure\"]", empty, kind = "edit",
+                      sla = "on_track", armed = "armed", perspective = "system",
+                      facts = in::EncodeFacts(c.facts),
+                      details = in::EncodeHistoryDetails(workflow::HistoryEntry()),
+                      attributes = "{}", type = "claim_edited", actor = "bench";
+    const int64_t state_entered = in::EncodeTime(c.state_entered_at);
+    try {
+      s << dialect.begin_write;
+      s << in::kDeleteExpiredIdempotencyKey, soci::use(rec.scope), soci::use(rec.request_id),
+          soci::use(now_us);
+      s << in::kInsertIdempotency, soci::use(rec.scope), soci::use(rec.request_id),
+          soci::use(rec.request_hash), soci::use(rec.response), soci::use(expire);
+      soci::statement upd =
+          (s.prepare << in::kUpdateClaim, soci::use(c.fields.mpn_id), soci::use(empty),
+           soci::use(empty), soci::use(empty), soci::use(empty), soci::use(empty),
+           soci::use(empty), soci::use(empty), soci::use(empty), soci::use(products),
+           soci::use(empty), soci::use(c.state), soci::use(state_entered), soci::use(sla),
+           soci::use(due), soci::use(evidence), soci::use(facts), soci::use(version),
+           soci::use(now_us), soci::use(token), soci::use(c.id), soci::use(expected));
+      upd.execute(true);
+      if (upd.get_affected_rows() != 1) Die("direct: version conflict");
+      s << dialect.upsert_timer, soci::use(c.id), soci::use(c.timers[0].name),
+          soci::use(position), soci::use(armed), soci::use(started), soci::use(due),
+          soci::use(never), soci::use(warned), soci::use(zero), soci::use(due);
+      int64_t sequence = 0;
+      s << in::kSelectMaxHistorySequence, soci::use(c.id), soci::into(sequence);
+      ++sequence;
+      s << in::kInsertHistory, soci::use(c.id), soci::use(sequence), soci::use(kind),
+          soci::use(kind), soci::use(actor), soci::use(perspective), soci::use(now_us),
+          soci::use(details);
+      s << in::kBumpEventCounter, soci::use(one);
+      int64_t last = 0;
+      s << in::kSelectEventCounter, soci::into(last);
+      s << in::kInsertEvent, soci::use(last), soci::use(type), soci::use(c.id),
+          soci::use(c.partner_id), soci::use(now_us), soci::use(attributes);
+      s << in::kCommit;
+    } catch (const std::exception& e) {
+      Die(absl::StrCat("direct: ", e.what()));
+    }
+    c.version = version;
+  }
+
+  const std::string backend_;
+  const std::string url_;
+  const absl::Duration duration_;
+  std::unique_ptr<Repository> repo_;
+  in::ConnectionTarget target_;
+  std::vector<std::vector<workflow::Claim>> repo_claims_, direct_claims_;
+  std::vector<std::unique_ptr<soci::session>> sessions_;
+};
+
+std::string RandomName(std::string_view prefix) {
+  absl::BitGen gen;
+  return absl::StrCat(std::string(prefix), absl::StrFormat("%08x", absl::Uniform<uint32_t>(gen)));
+}
+
+int Main() {
+  const char* seconds_env = std::getenv("CLAIMS_BENCH_SECONDS");
+  double seconds = seconds_env != nullptr ? std::atof(seconds_env) : 1.5;
+  if (seconds <= 0) Die("CLAIMS_BENCH_SECONDS must be positive");
+  absl::Duration duration = absl::Seconds(seconds);
+
+  std::vector<Cell> cells;
+  const char* mysql_env = std::getenv("CLAIMS_BENCH_MYSQL_URL");
+  if (mysql_env != nullptr && *mysql_env != '\0') {
+    std::string server = mysql_env;
+    if (server.back() != '/') server += '/';
+    StorageOptions create;
+    create.url = server + RandomName("claims_bench_");
+    if (absl::Status s = CreateDatabaseIfMissing(create); !s.ok()) Die(s.ToString());
+    for (const Cell& c : Bench("mariadb", create.url, duration).Run()) cells.push_back(c);
+  } else {
+    std::fprintf(stderr, "storage_bench: CLAIMS_BENCH_MYSQL_URL not set; SQLite only\n");
+  }
+  const char* dir_env = std::getenv("CLAIMS_BENCH_DIR");
+  std::filesystem::path dir = dir_env != nullptr ? dir_env : "/tmp";
+  std::filesystem::path file = dir / RandomName("claims_bench_").append(".db");
+  for (const Cell& c : Bench("sqlite", "sqlite:" + file.string(), duration).Run()) {
+    cells.push_back(c);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ignored;
+    std::filesystem::remove(file.string() + suffix, ignored);
+  }
+
+  std::printf("%-8s %8s %16s %12s %7s\n", "backend", "writers", "repository tx/s", "direct tx/s",
+              "ratio");
+  std::string results;
+  double mariadb_16 = -1;
+  for (const Cell& c : cells) {
+    double ratio = c.direct_tps > 0 ? c.repository_tps / c.direct_tps : 0;
+    std::printf("%-8s %8d %16.0f %12.0f %7.3f\n", c.backend.c_str(), c.writers, c.repository_tps,
+                c.direct_tps, ratio);
+    absl::StrAppend(&results, results.empty() ? "" : ",",
+                    absl::StrFormat("{\"backend\":\"%s\",\"writers\":%d,\"repository_tps\":%.1f,"
+                                    "\"direct_tps\":%.1f,\"ratio\":%.3f}",
+                                    c.backend, c.writers, c.repository_tps, c.direct_tps, ratio));
+    if (c.backend == "mariadb" && c.writers == 16) mariadb_16 = ratio;
+  }
+  std::printf("{\"bench\":\"storage\",\"seconds_per_measurement\":%.2f,\"results\":[%s]",
+              seconds, results.c_str());
+  if (mariadb_16 >= 0) std::printf(",\"mariadb_16_ratio\":%.3f", mariadb_16);
+  std::printf("}\n");
+  return 0;
+}
+
+}  // namespace
+}  // namespace claims::storage
+
+int main() { return claims::storage::Main(); }
