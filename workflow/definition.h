@@ -74,12 +74,12 @@ struct EventDef {
 
 // A closed set of typed conditions on a transition.
 enum class GuardKind {
-  kMinEvidence,        // claim has at least `count` evidence documents
-  kWithinDuration,     // at most `duration` (on `calendar`) since entering the current state
-  kLastReasonIn,       // the last reasons from `catalog` include one of `codes`
-  kLastReasonNotIn,    // the last reasons from `catalog` include none of `codes`
-  kFieldPresent,       // `field` is set (non-empty)
-  kMaxTimesTaken,      // `action` (default: this transition) was taken fewer than `count` times
+  kMinEvidence,      // claim has at least `count` evidence documents
+  kWithinDuration,   // at most `duration` (on `calendar`) since entering the current state
+  kLastReasonIn,     // the last reasons from `catalog` include one of `codes`
+  kLastReasonNotIn,  // the last reasons from `catalog` include none of `codes`
+  kFieldPresent,     // `field` is set (non-empty)
+  kMaxTimesTaken,    // `action` (default: this transition) was taken fewer than `count` times
 };
 
 struct GuardDef {
