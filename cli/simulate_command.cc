@@ -6,11 +6,10 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/command_registry.h"
 #include "workflow/engine.h"
@@ -39,8 +38,9 @@ nlohmann::json ToJson(const workflow::SimulationTrace& trace) {
   for (const workflow::TraceStep& step : trace.steps) {
     nlohmann::json deadlines = nlohmann::json::array();
     for (const workflow::TraceStep::Deadline& d : step.deadlines) {
-      deadlines.push_back(
-          {{"timer", d.timer}, {"due_at", Rfc3339(d.due_at)}, {"next_fire_at", Rfc3339(d.next_fire_at)}});
+      deadlines.push_back({{"timer", d.timer},
+                           {"due_at", Rfc3339(d.due_at)},
+                           {"next_fire_at", Rfc3339(d.next_fire_at)}});
     }
     nlohmann::json events = nlohmann::json::array();
     for (const workflow::Event& e : step.events) {

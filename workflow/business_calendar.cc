@@ -19,8 +19,7 @@ int64_t DayNumber(absl::CivilDay day) {
   const int64_t era = (year >= 0 ? year : year - 399) / 400;
   const int64_t year_of_era = year - era * 400;
   const int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day.day() - 1;
-  const int64_t day_of_era =
-      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
   return era * 146097 + day_of_era - 719468;
 }
 
@@ -53,9 +52,7 @@ int64_t SearchLimit(int64_t business_days, std::size_t holidays) {
 }
 
 // Sub-second part of `t`, which civil-time arithmetic would otherwise drop.
-absl::Duration SubSecond(absl::Time t) {
-  return t - absl::FromUnixSeconds(absl::ToUnixSeconds(t));
-}
+absl::Duration SubSecond(absl::Time t) { return t - absl::FromUnixSeconds(absl::ToUnixSeconds(t)); }
 
 // `local`'s time of day on `day`, in `zone`, with `t`'s sub-second part.
 absl::Time AtTimeOfDay(absl::CivilSecond local, absl::CivilDay day, absl::Time t,
@@ -77,7 +74,8 @@ BusinessCalendar::BusinessCalendar(std::string id, std::string zone_name, absl::
       zone_(zone),
       weekend_(std::move(weekend)),
       holidays_(std::move(holidays)) {
-  for (absl::Weekday day : weekend_) weekend_mask_ |= static_cast<uint8_t>(1u << static_cast<int>(day));
+  for (absl::Weekday day : weekend_)
+    weekend_mask_ |= static_cast<uint8_t>(1u << static_cast<int>(day));
   for (absl::CivilDay day : holidays_) holiday_numbers_.push_back(DayNumber(day));
   std::sort(holiday_numbers_.begin(), holiday_numbers_.end());
   business_bits_.assign((kWindowDays + 63) / 64, 0);
@@ -134,8 +132,7 @@ std::optional<BusinessCalendar::Shift> BusinessCalendar::NextShift(absl::Time af
   return NextShiftFromZone(after);
 }
 
-std::optional<BusinessCalendar::Shift> BusinessCalendar::NextShiftFromZone(
-    absl::Time after) const {
+std::optional<BusinessCalendar::Shift> BusinessCalendar::NextShiftFromZone(absl::Time after) const {
   absl::TimeZone::CivilTransition transition;
   absl::Time t = after;
   while (zone_.NextTransition(t, &transition)) {
@@ -145,8 +142,8 @@ std::optional<BusinessCalendar::Shift> BusinessCalendar::NextShiftFromZone(
     if (seconds != 0) {
       // Clocks forward skip [from, to), which shortens from's day; clocks back repeat
       // [to, from), which lengthens to's day.
-      const absl::CivilDay day = seconds > 0 ? absl::CivilDay(transition.from)
-                                             : absl::CivilDay(transition.to);
+      const absl::CivilDay day =
+          seconds > 0 ? absl::CivilDay(transition.from) : absl::CivilDay(transition.to);
       return Shift{at, DayNumber(day), absl::Seconds(seconds)};
     }
     t = at;  // a change of abbreviation only
@@ -154,9 +151,7 @@ std::optional<BusinessCalendar::Shift> BusinessCalendar::NextShiftFromZone(
   return std::nullopt;
 }
 
-absl::CivilDay BusinessCalendar::LocalDay(absl::Time t) const {
-  return absl::ToCivilDay(t, zone_);
-}
+absl::CivilDay BusinessCalendar::LocalDay(absl::Time t) const { return absl::ToCivilDay(t, zone_); }
 
 absl::Time BusinessCalendar::StartOfDay(absl::CivilDay day) const {
   return absl::FromCivil(absl::CivilSecond(day), zone_);

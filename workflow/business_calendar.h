@@ -101,12 +101,12 @@ class BusinessCalendar {
   absl::TimeZone zone_;
   std::set<absl::Weekday> weekend_;
   std::set<absl::CivilDay> holidays_;
-  uint8_t weekend_mask_ = 0;                // bit i: absl::Weekday i (monday = 0) is off
-  std::vector<int64_t> holiday_numbers_;    // sorted
-  std::vector<uint64_t> business_bits_;     // business days of this century, precomputed
-  std::vector<Shift> shifts_;               // offset changes of this century, by time
-  absl::Time shifts_begin_;                 // shifts_ lists every change in
-  absl::Time shifts_end_;                   //   [shifts_begin_, shifts_end_)
+  uint8_t weekend_mask_ = 0;              // bit i: absl::Weekday i (monday = 0) is off
+  std::vector<int64_t> holiday_numbers_;  // sorted
+  std::vector<uint64_t> business_bits_;   // business days of this century, precomputed
+  std::vector<Shift> shifts_;             // offset changes of this century, by time
+  absl::Time shifts_begin_;               // shifts_ lists every change in
+  absl::Time shifts_end_;                 //   [shifts_begin_, shifts_end_)
 };
 
 }  // namespace claims::workflow

@@ -59,8 +59,8 @@ bool MayWriteInternal(Perspective perspective) {
 // RFC 3339 in UTC ("2026-12-02T08:00:00Z"). Deadlines are whole seconds, and formatting them
 // by hand is several times cheaper than absl::FormatTime, which timer events do on every firing.
 std::string TimeText(absl::Time t) {
-  if (t == absl::InfiniteFuture() || t == absl::InfinitePast() || t != absl::FromUnixSeconds(
-          absl::ToUnixSeconds(t))) {
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast() ||
+      t != absl::FromUnixSeconds(absl::ToUnixSeconds(t))) {
     return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
   }
   const absl::CivilSecond c = absl::ToCivilSecond(t, absl::UTCTimeZone());
@@ -89,8 +89,7 @@ TimerInstance* FindInstance(std::vector<TimerInstance>& timers, std::string_view
   return nullptr;
 }
 
-const TimerInstance* FindInstance(const std::vector<TimerInstance>& timers,
-                                  std::string_view name) {
+const TimerInstance* FindInstance(const std::vector<TimerInstance>& timers, std::string_view name) {
   for (const TimerInstance& t : timers) {
     if (t.name == name) return &t;
   }
@@ -162,11 +161,11 @@ void CheckFieldValues(const EngineIndex& index, const Definition& definition,
   for (std::size_t i = 0; i < fields.products.size(); ++i) {
     const std::string& code = fields.products[i];
     if (products == nullptr || !products->contains(internal::Key(code))) {
-      violations.push_back({std::string(kFieldProducts),
-                            absl::StrCat("unknown product \"", code, "\" (catalog ",
-                                         definition.products_catalog, ")")});
-    } else if (std::find(fields.products.begin(), fields.products.begin() +
-                                                       static_cast<std::ptrdiff_t>(i),
+      violations.push_back(
+          {std::string(kFieldProducts), absl::StrCat("unknown product \"", code, "\" (catalog ",
+                                                     definition.products_catalog, ")")});
+    } else if (std::find(fields.products.begin(),
+                         fields.products.begin() + static_cast<std::ptrdiff_t>(i),
                          code) != fields.products.begin() + static_cast<std::ptrdiff_t>(i)) {
       violations.push_back(
           {std::string(kFieldProducts), absl::StrCat("product \"", code, "\" is listed twice")});
@@ -220,8 +219,7 @@ bool GuardHolds(const GuardDef& guard, const BusinessCalendar& calendar,
 }
 
 // The first guard of `transition` that does not hold, or null.
-const GuardDef* FailedGuard(const TransitionInfo& transition, const Claim& claim,
-                            absl::Time now) {
+const GuardDef* FailedGuard(const TransitionInfo& transition, const Claim& claim, absl::Time now) {
   const std::vector<GuardDef>& guards = transition.def->guards;
   for (std::size_t i = 0; i < guards.size(); ++i) {
     if (!GuardHolds(guards[i], *transition.guard_calendars[i], *transition.def, claim, now)) {
@@ -231,8 +229,8 @@ const GuardDef* FailedGuard(const TransitionInfo& transition, const Claim& claim
   return nullptr;
 }
 
-void CheckInputs(const TransitionInfo& transition, const Claim& claim,
-                 const ActionRequest& request, std::vector<FieldViolation>& violations) {
+void CheckInputs(const TransitionInfo& transition, const Claim& claim, const ActionRequest& request,
+                 std::vector<FieldViolation>& violations) {
   const TransitionDef& def = *transition.def;
   const TransitionInputs& inputs = def.inputs;
   const std::vector<std::string>& reasons = request.reasons;
@@ -335,8 +333,7 @@ void EnterState(const EngineIndex& index, const std::vector<TimerInstance>& curr
     } else if (paused) {
       TimerInstance& resumed = changed.emplace_back(*existing);
       resumed.status = TimerStatus::kArmed;
-      SetDeadline(timer,
-                  timer.calendar->Resume(now, existing->remaining, timer.def->duration.unit),
+      SetDeadline(timer, timer.calendar->Resume(now, existing->remaining, timer.def->duration.unit),
                   resumed);
       resumed.remaining = absl::ZeroDuration();
     } else if ((rule & internal::kTimerStarts) != 0) {
@@ -435,8 +432,8 @@ void DeadlineEvents(const TimerDef& def, const TimerInstance& timer, const Claim
     announced = announced || event.type == kSlaBreachedEvent;
   }
   if (breach && !announced) {
-    Event& event = out.emplace_back(NewEvent(claim, EventDef{std::string(kSlaBreachedEvent), {}},
-                                             now));
+    Event& event =
+        out.emplace_back(NewEvent(claim, EventDef{std::string(kSlaBreachedEvent), {}}, now));
     AddTimerAttributes(timer, claim, event);
   }
 }
@@ -447,8 +444,8 @@ Engine::Engine(std::shared_ptr<const Definition> definition)
     : definition_(std::move(definition)),
       index_(std::make_shared<const internal::EngineIndex>(*definition_)) {}
 
-Rejection Engine::Refuse(const Claim& claim, const Actor& actor, absl::Time now,
-                         RejectionCode code, std::string_view reason, std::string message) const {
+Rejection Engine::Refuse(const Claim& claim, const Actor& actor, absl::Time now, RejectionCode code,
+                         std::string_view reason, std::string message) const {
   Rejection rejection;
   rejection.code = code;
   rejection.reason = std::string(reason);
@@ -519,9 +516,9 @@ Outcome Engine::Decide(const Claim& claim, const ActionRequest& request, const A
                        absl::Time now) const {
   const TransitionInfo* transition = index_->FindTransition(request.action);
   if (transition == nullptr) {
-    return Refuse(claim, actor, now, RejectionCode::kUnknownAction, kReasonUnknownAction,
-                  absl::StrCat("workflow ", definition_->name, " has no action \"",
-                               request.action, "\""));
+    return Refuse(
+        claim, actor, now, RejectionCode::kUnknownAction, kReasonUnknownAction,
+        absl::StrCat("workflow ", definition_->name, " has no action \"", request.action, "\""));
   }
   return Perform(claim, *transition, request, actor, now);
 }
@@ -530,16 +527,14 @@ Outcome Engine::Perform(const Claim& claim, const TransitionInfo& transition,
                         const ActionRequest& request, const Actor& actor, absl::Time now) const {
   const TransitionDef& def = *transition.def;
   if (!Contains(def.from, claim.state)) {
-    return Refuse(claim, actor, now, RejectionCode::kActionNotAvailable,
-                  kReasonActionNotAvailable,
-                  absl::StrCat("action \"", def.id, "\" is not available in state \"",
-                               claim.state, "\""));
+    return Refuse(
+        claim, actor, now, RejectionCode::kActionNotAvailable, kReasonActionNotAvailable,
+        absl::StrCat("action \"", def.id, "\" is not available in state \"", claim.state, "\""));
   }
   if (!HasAnyRole(actor, def.roles)) {
     return Refuse(claim, actor, now, RejectionCode::kRoleNotAllowed, kReasonRoleNotAllowed,
-                  absl::StrCat("roles [", absl::StrJoin(actor.roles, ", "),
-                               "] may not perform \"", def.id, "\"; allowed: ",
-                               absl::StrJoin(def.roles, ", ")));
+                  absl::StrCat("roles [", absl::StrJoin(actor.roles, ", "), "] may not perform \"",
+                               def.id, "\"; allowed: ", absl::StrJoin(def.roles, ", ")));
   }
   const Perspective perspective = index_->PerspectiveOf(actor);
   const bool has_comment = !IsBlank(request.comment);
@@ -618,8 +613,8 @@ Outcome Engine::Perform(const Claim& claim, const TransitionInfo& transition,
       SetAttribute(event.attributes, "to_state", def.to);
     }
   }
-  HistoryEntry& entry = d.history.emplace_back(NewHistory(
-      HistoryKind::kAction, def.id, actor.id, perspective, now, claim.state, def.to));
+  HistoryEntry& entry = d.history.emplace_back(
+      NewHistory(HistoryKind::kAction, def.id, actor.id, perspective, now, claim.state, def.to));
   entry.reasons = std::move(reasons);
   if (has_comment) {
     entry.comment = request.comment;
@@ -690,10 +685,9 @@ Outcome Engine::Edit(const Claim& claim, const EditRequest& request, const Actor
   }
 
   Decision d = Unchanged(claim, "edit");
-  HistoryEntry& entry =
-      d.history.emplace_back(NewHistory(HistoryKind::kEdit, "edit", actor.id,
-                                        index_->PerspectiveOf(actor), now, claim.state,
-                                        claim.state));
+  HistoryEntry& entry = d.history.emplace_back(NewHistory(HistoryKind::kEdit, "edit", actor.id,
+                                                          index_->PerspectiveOf(actor), now,
+                                                          claim.state, claim.state));
   for (std::string_view field : kFields) {
     if (!Contains(request.field_mask, field)) continue;
     std::string before = FieldText(claim.fields, field);
@@ -817,12 +811,11 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
     request.action = def.transition;
     request.reasons = def.reasons;
     const Actor system{system_id, {std::string(kSystemRole)}, std::string()};
-    Outcome outcome =
-        transition != nullptr
-            ? Perform(claim, *transition, request, system, now)
-            : Outcome(Refuse(claim, system, now, RejectionCode::kUnknownAction,
-                             kReasonUnknownAction,
-                             absl::StrCat("no action \"", def.transition, "\"")));
+    Outcome outcome = transition != nullptr
+                          ? Perform(claim, *transition, request, system, now)
+                          : Outcome(Refuse(claim, system, now, RejectionCode::kUnknownAction,
+                                           kReasonUnknownAction,
+                                           absl::StrCat("no action \"", def.transition, "\"")));
     if (Decision* performed = std::get_if<Decision>(&outcome)) {
       Decision d = std::move(*performed);
       d.name = def.id;
@@ -840,8 +833,8 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
       d.events.insert(d.events.begin(), std::make_move_iterator(events.begin()),
                       std::make_move_iterator(events.end()));
       d.history.insert(d.history.begin(),
-                       NewHistory(HistoryKind::kTimer, def.id, system_id, Perspective::kSystem,
-                                  now, claim.state, claim.state));
+                       NewHistory(HistoryKind::kTimer, def.id, system_id, Perspective::kSystem, now,
+                                  claim.state, claim.state));
       return d;
     }
     // The deadline action was refused (a guard, or the claim moved on without stopping the
@@ -857,8 +850,8 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
   if (!refusal.empty()) {
     for (Event& event : d.events) SetAttribute(event.attributes, "error", refusal);
   }
-  d.history.push_back(NewHistory(HistoryKind::kTimer, def.id, system_id, Perspective::kSystem,
-                                 now, claim.state, claim.state));
+  d.history.push_back(NewHistory(HistoryKind::kTimer, def.id, system_id, Perspective::kSystem, now,
+                                 claim.state, claim.state));
   return d;
 }
 

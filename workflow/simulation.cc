@@ -1,13 +1,13 @@
 #include "workflow/simulation.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <map>
 #include <set>
 #include <utility>
-
-#include <yaml-cpp/yaml.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -45,8 +45,8 @@ void CheckKeys(const YAML::Node& map, std::string_view what,
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string known;
       for (std::string_view k : allowed) absl::StrAppend(&known, known.empty() ? "" : ", ", Abs(k));
-      Fail(entry.first, absl::StrCat("unknown key '", key, "' in ", Abs(what), " (known: ",
-                                     known, ")"));
+      Fail(entry.first,
+           absl::StrCat("unknown key '", key, "' in ", Abs(what), " (known: ", known, ")"));
     }
   }
 }
@@ -159,8 +159,9 @@ Script ReadScript(const YAML::Node& root) {
   if (!steps || !steps.IsSequence()) Fail(root, "the script needs a 'steps' list");
   for (const auto& step : steps) {
     if (!step.IsMap() || step.size() != 1) {
-      Fail(step, "each step is a mapping with one key: create, act, edit, comment, evidence, "
-                 "advance or expect");
+      Fail(step,
+           "each step is a mapping with one key: create, act, edit, comment, evidence, "
+           "advance or expect");
     }
     const auto entry = *step.begin();
     const std::string kind = entry.first.as<std::string>();
@@ -355,10 +356,11 @@ class Simulator {
       ++digits;
     }
     int64_t amount = 0;
-    const std::string unit = std::string(absl::StripAsciiWhitespace(
-        absl::string_view(text).substr(digits)));
+    const std::string unit =
+        std::string(absl::StripAsciiWhitespace(absl::string_view(text).substr(digits)));
     if (digits == 0 || !absl::SimpleAtoi(absl::string_view(text).substr(0, digits), &amount)) {
-      Fail(body, absl::StrCat("advance: '", text, "' is not a duration such as 3 business_days, "
+      Fail(body, absl::StrCat("advance: '", text,
+                              "' is not a duration such as 3 business_days, "
                               "2d, 5h, 30m or 10s"));
     }
     description = absl::StrCat("advance ", text);
@@ -447,16 +449,15 @@ class Simulator {
       const std::string want = Scalar(body["message_contains"], "message_contains");
       const std::string got = last_error_.has_value() ? last_error_->message : "";
       if (got.find(want) == std::string::npos) {
-        failures.push_back(absl::StrCat("last message '", got, "' does not contain '", want,
-                                        "'"));
+        failures.push_back(absl::StrCat("last message '", got, "' does not contain '", want, "'"));
       }
     }
     if (const YAML::Node available = body["available_actions"]) {
       CheckKeys(available, "available_actions", {"as", "actions"});
       const Actor& actor = ActorOf(available);
-      std::vector<std::string> want =
-          available["actions"] ? StringList(available["actions"], "actions")
-                               : std::vector<std::string>();
+      std::vector<std::string> want = available["actions"]
+                                          ? StringList(available["actions"], "actions")
+                                          : std::vector<std::string>();
       std::sort(want.begin(), want.end());
       const std::vector<std::string> got = engine_.AvailableActions(claim_, actor, now_);
       if (got != want) {
@@ -576,8 +577,7 @@ std::string FormatTraceText(const SimulationTrace& trace) {
   std::string out = absl::StrCat("simulation of ", trace.workflow, "\n");
   for (const TraceStep& step : trace.steps) {
     std::string head = absl::StrCat(step.kind == "timer" ? "   " : absl::StrCat("#", step.step),
-                                    " ", TimeInZone(step.time, trace.zone), "  ",
-                                    step.description);
+                                    " ", TimeInZone(step.time, trace.zone), "  ", step.description);
     if (head.size() < 72) head.resize(72, ' ');
     absl::StrAppend(&out, head, "  ", step.state.empty() ? "-" : step.state, " [",
                     Abs(SlaStatusName(step.sla_status)), "]\n");
@@ -588,9 +588,9 @@ std::string FormatTraceText(const SimulationTrace& trace) {
       for (const FieldViolation& v : r.violations) {
         absl::StrAppend(&out, "        ", v.field, ": ", v.description, "\n");
       }
-      absl::StrAppend(&out, "      available: ",
-                      r.available_actions.empty() ? "none" : absl::StrJoin(r.available_actions, ", "),
-                      "\n");
+      absl::StrAppend(
+          &out, "      available: ",
+          r.available_actions.empty() ? "none" : absl::StrJoin(r.available_actions, ", "), "\n");
     }
     for (const Event& event : step.events) {
       absl::StrAppend(&out, "      event ", event.type);
@@ -616,9 +616,9 @@ std::string FormatTraceText(const SimulationTrace& trace) {
       absl::StrAppend(&out, "      FAILED: ", failure, "\n");
     }
   }
-  absl::StrAppend(&out, trace.ok() ? "all expectations held\n"
-                                   : absl::StrCat(trace.failed_expectations,
-                                                  " expectation(s) failed\n"));
+  absl::StrAppend(&out, trace.ok()
+                            ? "all expectations held\n"
+                            : absl::StrCat(trace.failed_expectations, " expectation(s) failed\n"));
   return out;
 }
 

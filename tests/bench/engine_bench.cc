@@ -97,8 +97,7 @@ Mix BuildMix(const Engine& engine) {
   const Claim submitted = step(editing, {"submit", {}, "", {}}, kPartner);
   const Claim reviewing = step(submitted, {"start_review", {}, "", {}}, kReviewer);
   const Claim waiting =
-      step(reviewing, {"request_info", {"missing_all_poe"}, "Wrong file uploaded.", {}},
-           kReviewer);
+      step(reviewing, {"request_info", {"missing_all_poe"}, "Wrong file uploaded.", {}}, kReviewer);
   const Claim approved = step(reviewing, {"approve", {}, "", {}}, kReviewer);
   const Claim rejected = step(reviewing, {"reject", {"insufficient_poe"}, "", {}}, kReviewer);
   const Claim disputed = step(rejected, {"dispute", {}, "Signed SOW attached.", {}}, kPartner);

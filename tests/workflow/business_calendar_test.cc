@@ -28,20 +28,19 @@ absl::Time At(const std::string& rfc3339) {
   return t;
 }
 
-const std::set<absl::Weekday> kSaturdaySunday = {absl::Weekday::saturday,
-                                                 absl::Weekday::sunday};
+const std::set<absl::Weekday> kSaturdaySunday = {absl::Weekday::saturday, absl::Weekday::sunday};
 
 // Italian public holidays around the turn of 2024/2025, as a real calendar would list them.
 const std::set<absl::CivilDay> kItalianHolidays = {
-    absl::CivilDay(2024, 3, 31), absl::CivilDay(2024, 4, 1),  absl::CivilDay(2024, 4, 25),
-    absl::CivilDay(2024, 5, 1),  absl::CivilDay(2024, 6, 2),  absl::CivilDay(2024, 8, 15),
-    absl::CivilDay(2024, 11, 1), absl::CivilDay(2024, 12, 8), absl::CivilDay(2024, 12, 25),
-    absl::CivilDay(2024, 12, 26), absl::CivilDay(2025, 1, 1), absl::CivilDay(2025, 1, 6),
-    absl::CivilDay(2025, 4, 21), absl::CivilDay(2025, 4, 25), absl::CivilDay(2025, 5, 1)};
+    absl::CivilDay(2024, 3, 31),  absl::CivilDay(2024, 4, 1),  absl::CivilDay(2024, 4, 25),
+    absl::CivilDay(2024, 5, 1),   absl::CivilDay(2024, 6, 2),  absl::CivilDay(2024, 8, 15),
+    absl::CivilDay(2024, 11, 1),  absl::CivilDay(2024, 12, 8), absl::CivilDay(2024, 12, 25),
+    absl::CivilDay(2024, 12, 26), absl::CivilDay(2025, 1, 1),  absl::CivilDay(2025, 1, 6),
+    absl::CivilDay(2025, 4, 21),  absl::CivilDay(2025, 4, 25), absl::CivilDay(2025, 5, 1)};
 
 const std::set<absl::CivilDay> kUsHolidays = {
-    absl::CivilDay(2024, 1, 1),  absl::CivilDay(2024, 1, 15), absl::CivilDay(2024, 5, 27),
-    absl::CivilDay(2024, 7, 4),  absl::CivilDay(2024, 9, 2),  absl::CivilDay(2024, 11, 28),
+    absl::CivilDay(2024, 1, 1),   absl::CivilDay(2024, 1, 15),  absl::CivilDay(2024, 5, 27),
+    absl::CivilDay(2024, 7, 4),   absl::CivilDay(2024, 9, 2),   absl::CivilDay(2024, 11, 28),
     absl::CivilDay(2024, 11, 29), absl::CivilDay(2024, 12, 25), absl::CivilDay(2025, 1, 1)};
 
 BusinessCalendar Rome() {
@@ -50,8 +49,8 @@ BusinessCalendar Rome() {
 }
 
 BusinessCalendar LosAngeles() {
-  return BusinessCalendar("la", "America/Los_Angeles", Zone("America/Los_Angeles"),
-                          kSaturdaySunday, kUsHolidays);
+  return BusinessCalendar("la", "America/Los_Angeles", Zone("America/Los_Angeles"), kSaturdaySunday,
+                          kUsHolidays);
 }
 
 constexpr WorkflowDuration BusinessDays(int64_t n) { return {n, DurationUnit::kBusinessDays}; }
@@ -119,8 +118,7 @@ TEST(BusinessCalendarTest, DaysKeepTheLocalTimeAcrossDaylightSaving) {
   EXPECT_EQ(rome.Add(At("2024-10-26T12:00:00+02:00"), Days(1)), At("2024-10-27T12:00:00+01:00"));
   // Calendar days ignore weekends and holidays.
   EXPECT_EQ(rome.Add(At("2024-12-20T09:30:00+01:00"), Days(7)), At("2024-12-27T09:30:00+01:00"));
-  EXPECT_EQ(rome.Add(At("2024-12-15T08:00:00+01:00"), Days(30)),
-            At("2025-01-14T08:00:00+01:00"));
+  EXPECT_EQ(rome.Add(At("2024-12-15T08:00:00+01:00"), Days(30)), At("2025-01-14T08:00:00+01:00"));
   const BusinessCalendar la = LosAngeles();
   EXPECT_EQ(la.Add(At("2024-03-03T09:00:00-08:00"), Days(7)), At("2024-03-10T09:00:00-07:00"));
   EXPECT_EQ(la.Add(At("2024-10-30T09:00:00-07:00"), Days(7)), At("2024-11-06T09:00:00-08:00"));
@@ -159,9 +157,9 @@ TEST(BusinessCalendarTest, DatesOutsideThePrecomputedCenturyWorkTheSame) {
   // Across the edge of the century: Thursday 31 December 2099, Friday 1 January 2100.
   EXPECT_EQ(rome.Add(At("2099-12-31T10:00:00+01:00"), BusinessDays(2)),
             At("2100-01-05T00:00:00+01:00"));
-  EXPECT_EQ(rome.BusinessTimeBetween(At("2099-12-31T00:00:00+01:00"),
-                                     At("2100-01-05T00:00:00+01:00")),
-            absl::Hours(72));
+  EXPECT_EQ(
+      rome.BusinessTimeBetween(At("2099-12-31T00:00:00+01:00"), At("2100-01-05T00:00:00+01:00")),
+      absl::Hours(72));
 }
 
 TEST(BusinessCalendarTest, NonPositiveAmountsAndInfiniteStartsAreIdentity) {
@@ -180,8 +178,7 @@ TEST(BusinessCalendarTest, ACalendarWithoutBusinessDaysNeverFallsDue) {
        absl::Weekday::sunday},
       {});
   EXPECT_EQ(closed.Add(At("2024-05-02T10:00:00Z"), BusinessDays(2)), absl::InfiniteFuture());
-  EXPECT_EQ(closed.Resume(At("2024-05-02T10:00:00Z"), absl::Hours(3),
-                          DurationUnit::kBusinessDays),
+  EXPECT_EQ(closed.Resume(At("2024-05-02T10:00:00Z"), absl::Hours(3), DurationUnit::kBusinessDays),
             absl::InfiniteFuture());
 }
 
@@ -225,17 +222,17 @@ TEST(BusinessCalendarTest, RemainingCountsOnlyBusinessTime) {
 TEST(BusinessCalendarTest, ResumeAddsTheRemainingBusinessTime) {
   const BusinessCalendar rome = Rome();
   // 36 hours left, resumed on Wednesday 06:00: 18 hours of Wednesday, 18 of Thursday.
-  EXPECT_EQ(rome.Resume(At("2024-10-16T06:00:00+02:00"), absl::Hours(36),
-                        DurationUnit::kBusinessDays),
-            At("2024-10-17T18:00:00+02:00"));
+  EXPECT_EQ(
+      rome.Resume(At("2024-10-16T06:00:00+02:00"), absl::Hours(36), DurationUnit::kBusinessDays),
+      At("2024-10-17T18:00:00+02:00"));
   // Resumed on a Saturday: the count starts on Monday.
-  EXPECT_EQ(rome.Resume(At("2024-10-19T11:00:00+02:00"), absl::Hours(24),
-                        DurationUnit::kBusinessDays),
-            At("2024-10-22T00:00:00+02:00"));
+  EXPECT_EQ(
+      rome.Resume(At("2024-10-19T11:00:00+02:00"), absl::Hours(24), DurationUnit::kBusinessDays),
+      At("2024-10-22T00:00:00+02:00"));
   // Time that runs out exactly as a business day ends gives that end, not Monday morning.
-  EXPECT_EQ(rome.Resume(At("2024-10-18T12:00:00+02:00"), absl::Hours(12),
-                        DurationUnit::kBusinessDays),
-            At("2024-10-19T00:00:00+02:00"));
+  EXPECT_EQ(
+      rome.Resume(At("2024-10-18T12:00:00+02:00"), absl::Hours(12), DurationUnit::kBusinessDays),
+      At("2024-10-19T00:00:00+02:00"));
   EXPECT_EQ(rome.Resume(At("2024-10-18T12:00:00+02:00"), absl::Hours(12), DurationUnit::kHours),
             At("2024-10-19T00:00:00+02:00"));
 }
@@ -244,12 +241,12 @@ TEST(BusinessCalendarTest, ABusinessDayShortenedByDaylightSavingCountsAsItIs) {
   // A Friday/Saturday weekend makes Sunday 31 March 2024, 23 hours long in Rome, a business day.
   const BusinessCalendar gulf("gulf", "Europe/Rome", Zone("Europe/Rome"),
                               {absl::Weekday::friday, absl::Weekday::saturday}, {});
-  EXPECT_EQ(gulf.BusinessTimeBetween(At("2024-03-31T00:00:00+01:00"),
-                                     At("2024-04-01T00:00:00+02:00")),
-            absl::Hours(23));
-  EXPECT_EQ(gulf.Resume(At("2024-03-31T00:00:00+01:00"), absl::Hours(23),
-                        DurationUnit::kBusinessDays),
-            At("2024-04-01T00:00:00+02:00"));
+  EXPECT_EQ(
+      gulf.BusinessTimeBetween(At("2024-03-31T00:00:00+01:00"), At("2024-04-01T00:00:00+02:00")),
+      absl::Hours(23));
+  EXPECT_EQ(
+      gulf.Resume(At("2024-03-31T00:00:00+01:00"), absl::Hours(23), DurationUnit::kBusinessDays),
+      At("2024-04-01T00:00:00+02:00"));
 }
 
 // Property tests over two years of starts every 7 hours 13 minutes (so every hour of the
@@ -319,7 +316,8 @@ TEST_P(CalendarPropertyTest, PauseAndResumeConserveTheRemainingBusinessTime) {
   for (int i = 0; i < 3000; ++i) {
     const absl::Time start = first + absl::Minutes(minutes(random) * 20);
     const absl::Time due = calendar.Add(start, BusinessDays(10));
-    const absl::Time pause = start + absl::Minutes(minutes(random) % ((due - start) / absl::Minutes(1)));
+    const absl::Time pause =
+        start + absl::Minutes(minutes(random) % ((due - start) / absl::Minutes(1)));
     const absl::Duration left = calendar.Remaining(pause, due, DurationUnit::kBusinessDays);
     ASSERT_EQ(left, calendar.BusinessTimeBetween(pause, due));
     // Resuming at once gives the same deadline back.

@@ -89,9 +89,8 @@ const Actor kCustomer{"cora", {"customer"}, ""};
 const Actor kSystem{"system", {"system"}, ""};
 
 const std::vector<Actor>& AllActors() {
-  static const auto* actors = new std::vector<Actor>{kBillingAdmin, kGlobalAdmin,
-                                                     kIncentivesAdmin, kReviewer, kCustomer,
-                                                     kSystem};
+  static const auto* actors = new std::vector<Actor>{kBillingAdmin, kGlobalAdmin, kIncentivesAdmin,
+                                                     kReviewer,     kCustomer,    kSystem};
   return *actors;
 }
 
@@ -103,9 +102,9 @@ class CporTest : public ::testing::Test {
     const std::string dir = root + "/config/workflows/";
     const std::optional<std::string> text = ReadFile(dir + "cpor-association.yaml");
     ASSERT_TRUE(text.has_value()) << dir;
-    const LoadResult result = LoadDefinition(
-        *text, "cpor-association.yaml",
-        [&](std::string_view path) { return ReadFile(dir + std::string(path)); });
+    const LoadResult result =
+        LoadDefinition(*text, "cpor-association.yaml",
+                       [&](std::string_view path) { return ReadFile(dir + std::string(path)); });
     for (const Diagnostic& d : result.diagnostics) ADD_FAILURE() << d.ToString();
     ASSERT_TRUE(result.ok());
     engine_ = new Engine(result.definition);
@@ -274,9 +273,9 @@ TEST_P(CporRoleTest, OnlyTheListedRolesMayPerformTheAction) {
   ASSERT_EQ(claim.state, c.from_state);
   const absl::Time now = claim.state_entered_at + absl::Hours(1);
   for (const Actor& actor : AllActors()) {
-    const Outcome outcome = engine().Decide(claim, {c.action, c.reasons, c.comment, {}}, actor, now);
-    const bool allowed =
-        std::find(c.allowed.begin(), c.allowed.end(), actor.id) != c.allowed.end();
+    const Outcome outcome =
+        engine().Decide(claim, {c.action, c.reasons, c.comment, {}}, actor, now);
+    const bool allowed = std::find(c.allowed.begin(), c.allowed.end(), actor.id) != c.allowed.end();
     if (allowed) {
       EXPECT_EQ(MustDecide(outcome).to_state, c.to_state) << actor.id;
     } else {
@@ -297,16 +296,23 @@ INSTANTIATE_TEST_SUITE_P(
         RoleCase{"withdraw", "submitted", kPartners, {}, "", "rejected"},
         RoleCase{"withdraw", "partner_action_required", kPartners, {}, "", "rejected"},
         RoleCase{"start_review", "submitted", {"rita"}, {}, "", "under_review"},
-        RoleCase{"request_info", "under_review", {"rita"}, {"missing_products"}, "Which SKUs?",
+        RoleCase{"request_info",
+                 "under_review",
+                 {"rita"},
+                 {"missing_products"},
+                 "Which SKUs?",
                  "partner_action_required"},
         RoleCase{"approve", "under_review", {"rita"}, {}, "", "approved"},
         RoleCase{"reject", "under_review", {"rita"}, {"poe_unavailable"}, "", "rejected"},
         RoleCase{"resubmit", "partner_action_required", kPartners, {}, "", "under_review"},
-        RoleCase{"expire_partner_action", "partner_action_required", {"system"},
-                 {"no_partner_response"}, "", "rejected"},
+        RoleCase{"expire_partner_action",
+                 "partner_action_required",
+                 {"system"},
+                 {"no_partner_response"},
+                 "",
+                 "rejected"},
         RoleCase{"deny_consent", "approved", {"cora"}, {}, "", "rejected"},
-        RoleCase{"complete_consent_period", "approved", {"system"}, {}, "",
-                 "incentive_assessment"},
+        RoleCase{"complete_consent_period", "approved", {"system"}, {}, "", "incentive_assessment"},
         RoleCase{"dispute", "rejected", kPartners, {}, "We have new PoE.", "dispute_review"},
         RoleCase{"uphold", "dispute_review", {"rita"}, {}, "Still insufficient.", "rejected"},
         RoleCase{"overturn", "dispute_review", {"rita"}, {}, "", "approved"}),
@@ -328,10 +334,9 @@ TEST_P(CporStateTest, ActionsOutOfEachStateAreTheReferenceTable) {
   EXPECT_EQ(engine().AvailableActions(claim, everyone, claim.state_entered_at + absl::Hours(1)),
             c.actions);
   // Anything else is refused as not available here.
-  for (const char* action :
-       {"submit", "withdraw", "start_review", "request_info", "approve", "reject", "resubmit",
-        "expire_partner_action", "deny_consent", "complete_consent_period", "dispute", "uphold",
-        "overturn"}) {
+  for (const char* action : {"submit", "withdraw", "start_review", "request_info", "approve",
+                             "reject", "resubmit", "expire_partner_action", "deny_consent",
+                             "complete_consent_period", "dispute", "uphold", "overturn"}) {
     if (std::find(c.actions.begin(), c.actions.end(), action) != c.actions.end()) continue;
     const Rejection r = MustRefuse(engine().Decide(claim, {action, {}, "", {}}, everyone,
                                                    claim.state_entered_at + absl::Hours(1)));
@@ -341,16 +346,15 @@ TEST_P(CporStateTest, ActionsOutOfEachStateAreTheReferenceTable) {
 
 INSTANTIATE_TEST_SUITE_P(
     States, CporStateTest,
-    ::testing::Values(
-        StateActionsCase{"editing", {"submit", "withdraw"}},
-        StateActionsCase{"submitted", {"start_review", "withdraw"}},
-        StateActionsCase{"under_review", {"approve", "reject", "request_info"}},
-        StateActionsCase{"partner_action_required",
-                         {"expire_partner_action", "resubmit", "withdraw"}},
-        StateActionsCase{"approved", {"complete_consent_period", "deny_consent"}},
-        StateActionsCase{"rejected", {"dispute"}},
-        StateActionsCase{"dispute_review", {"overturn", "uphold"}},
-        StateActionsCase{"incentive_assessment", {}}),
+    ::testing::Values(StateActionsCase{"editing", {"submit", "withdraw"}},
+                      StateActionsCase{"submitted", {"start_review", "withdraw"}},
+                      StateActionsCase{"under_review", {"approve", "reject", "request_info"}},
+                      StateActionsCase{"partner_action_required",
+                                       {"expire_partner_action", "resubmit", "withdraw"}},
+                      StateActionsCase{"approved", {"complete_consent_period", "deny_consent"}},
+                      StateActionsCase{"rejected", {"dispute"}},
+                      StateActionsCase{"dispute_review", {"overturn", "uphold"}},
+                      StateActionsCase{"incentive_assessment", {}}),
     [](const ::testing::TestParamInfo<StateActionsCase>& param) { return param.param.state; });
 
 TEST_F(CporTest, UnknownActionsAreRefusedWithWhatIsAvailable) {
@@ -369,8 +373,7 @@ TEST_F(CporTest, AvailableActionsDependOnTheActor) {
               ElementsAre("withdraw"));
   EXPECT_THAT(engine().AvailableActions(Submitted(monday_), kReviewer, later),
               ElementsAre("start_review"));
-  EXPECT_THAT(engine().AvailableActions(UnderReview(monday_), kIncentivesAdmin, later),
-              IsEmpty());
+  EXPECT_THAT(engine().AvailableActions(UnderReview(monday_), kIncentivesAdmin, later), IsEmpty());
   EXPECT_THAT(engine().AvailableActions(PartnerActionRequired(monday_), kBillingAdmin, later),
               ElementsAre("resubmit", "withdraw"));
   EXPECT_THAT(engine().AvailableActions(Approved(monday_), kCustomer, later),
@@ -393,8 +396,8 @@ TEST_F(CporTest, RequestInfoNeedsAnInformationReasonAndAComment) {
   auto violated = [&](std::vector<std::string> reasons, std::string comment) {
     std::vector<std::string> fields;
     for (const FieldViolation& v :
-         MustRefuse(engine().Decide(claim, {"request_info", std::move(reasons),
-                                            std::move(comment), {}},
+         MustRefuse(engine().Decide(claim,
+                                    {"request_info", std::move(reasons), std::move(comment), {}},
                                     kReviewer, now))
              .violations) {
       fields.push_back(v.field);
@@ -424,8 +427,8 @@ TEST_F(CporTest, RejectNeedsARejectionReason) {
   EXPECT_THAT(r.violations, ElementsAre(Field(&FieldViolation::field, "reasons")));
   r = MustRefuse(engine().Decide(claim, {"reject", {"missing_all_poe"}, "", {}}, kReviewer, now));
   EXPECT_THAT(r.violations, ElementsAre(Field(&FieldViolation::field, "reasons")));
-  const Decision d = MustDecide(
-      engine().Decide(claim, {"reject", {"insufficient_poe"}, "", {}}, kReviewer, now));
+  const Decision d =
+      MustDecide(engine().Decide(claim, {"reject", {"insufficient_poe"}, "", {}}, kReviewer, now));
   EXPECT_EQ(d.to_state, "rejected");
   EXPECT_THAT(d.facts.last_reasons.at("rejection_reasons"), ElementsAre("insufficient_poe"));
   ASSERT_THAT(EventTypes(d), ElementsAre("rejection_notice"));
@@ -434,9 +437,9 @@ TEST_F(CporTest, RejectNeedsARejectionReason) {
 }
 
 TEST_F(CporTest, EveryReferenceRejectionReasonIsAccepted) {
-  for (const char* reason : {"partner_request", "customer_decline", "insufficient_poe",
-                             "missing_customer_consent", "missing_products",
-                             "no_partner_response", "poe_unavailable"}) {
+  for (const char* reason :
+       {"partner_request", "customer_decline", "insufficient_poe", "missing_customer_consent",
+        "missing_products", "no_partner_response", "poe_unavailable"}) {
     MustDecide(engine().Decide(UnderReview(monday_), {"reject", {reason}, "", {}}, kReviewer,
                                monday_ + absl::Hours(3)));
   }
@@ -457,8 +460,8 @@ TEST_F(CporTest, WithdrawRecordsPartnerRequest) {
 
 TEST_F(CporTest, DenyConsentRecordsCustomerDecline) {
   const Claim approved = Approved(monday_);
-  const Decision d = MustDecide(engine().Decide(approved, {"deny_consent", {}, "", {}},
-                                                kCustomer, monday_ + absl::Hours(30)));
+  const Decision d = MustDecide(engine().Decide(approved, {"deny_consent", {}, "", {}}, kCustomer,
+                                                monday_ + absl::Hours(30)));
   EXPECT_EQ(d.to_state, "rejected");
   EXPECT_THAT(d.facts.last_reasons.at("rejection_reasons"), ElementsAre("customer_decline"));
   EXPECT_EQ(d.history[0].perspective, Perspective::kCustomer);
@@ -479,10 +482,10 @@ TEST_F(CporTest, ApprovalAsksTheCustomerForConsent) {
 
 struct DeadlineCase {
   std::string name;
-  std::string state;     // the state whose entry arms the timer
-  std::string entered;   // when the claim entered it (RFC 3339)
+  std::string state;    // the state whose entry arms the timer
+  std::string entered;  // when the claim entered it (RFC 3339)
   std::string timer;
-  std::string due;       // expected deadline (RFC 3339)
+  std::string due;  // expected deadline (RFC 3339)
 };
 
 class CporDeadlineTest : public CporTest, public ::testing::WithParamInterface<DeadlineCase> {};
@@ -548,8 +551,7 @@ TEST_F(CporTest, ReviewStartWarnsABusinessDayAheadThenBreaches) {
   EXPECT_EQ(warning->events[0].attributes.at("sla"), "review_start");
   const Claim warned = ApplyDecision(submitted, *warning, timer->warn_at);
 
-  const std::optional<Decision> breach =
-      engine().FireTimer(warned, "review_start", timer->due_at);
+  const std::optional<Decision> breach = engine().FireTimer(warned, "review_start", timer->due_at);
   ASSERT_TRUE(breach.has_value());
   EXPECT_EQ(breach->to_state, "submitted");  // a flag and an escalation, not a transition
   EXPECT_EQ(breach->sla_status, SlaStatus::kBreached);
@@ -560,8 +562,7 @@ TEST_F(CporTest, ReviewStartWarnsABusinessDayAheadThenBreaches) {
   EXPECT_EQ(breach->history[0].kind, HistoryKind::kTimer);
   // The flag stays once the review starts.
   const Claim breached = ApplyDecision(warned, *breach, timer->due_at);
-  const Claim reviewing =
-      Act(breached, "start_review", kReviewer, timer->due_at + absl::Hours(1));
+  const Claim reviewing = Act(breached, "start_review", kReviewer, timer->due_at + absl::Hours(1));
   EXPECT_EQ(reviewing.sla_status, SlaStatus::kBreached);
 }
 
@@ -630,12 +631,12 @@ TEST_F(CporTest, ConsentPeriodSendsForIncentiveAssessmentAfterSevenCalendarDays)
   EXPECT_EQ(TimerIn(d->timers, "consent_period")->status, TimerStatus::kFired);
   EXPECT_EQ(d->history[1].name, "complete_consent_period");
   // The customer can still deny up to the last second, not after.
-  MustDecide(engine().Decide(approved, {"deny_consent", {}, "", {}}, kCustomer,
-                             due - absl::Seconds(1)));
+  MustDecide(
+      engine().Decide(approved, {"deny_consent", {}, "", {}}, kCustomer, due - absl::Seconds(1)));
   const Claim assessed = ApplyDecision(approved, *d, due);
-  EXPECT_EQ(MustRefuse(engine().Decide(assessed, {"deny_consent", {}, "", {}}, kCustomer, due))
-                .code,
-            RejectionCode::kActionNotAvailable);
+  EXPECT_EQ(
+      MustRefuse(engine().Decide(assessed, {"deny_consent", {}, "", {}}, kCustomer, due)).code,
+      RejectionCode::kActionNotAvailable);
 }
 
 TEST_F(CporTest, OverallDecisionPausesWhilePartnerActionIsRequired) {
@@ -682,14 +683,14 @@ TEST_F(CporTest, DisputeWindowClosesExactlyThirtyDaysAfterRejection) {
   ASSERT_EQ(rejected.state_entered_at, At("2026-10-20T10:00:00-07:00"));
   const absl::Time boundary = At("2026-11-19T10:00:00-08:00");
   const ActionRequest dispute{"dispute", {}, "The PoE was signed; see page 2.", {}};
-  EXPECT_EQ(MustDecide(engine().Decide(rejected, dispute, kBillingAdmin,
-                                       boundary - absl::Seconds(1)))
-                .to_state,
-            "dispute_review");
+  EXPECT_EQ(
+      MustDecide(engine().Decide(rejected, dispute, kBillingAdmin, boundary - absl::Seconds(1)))
+          .to_state,
+      "dispute_review");
   EXPECT_EQ(MustDecide(engine().Decide(rejected, dispute, kBillingAdmin, boundary)).to_state,
             "dispute_review");
-  const Rejection late = MustRefuse(
-      engine().Decide(rejected, dispute, kBillingAdmin, boundary + absl::Seconds(1)));
+  const Rejection late =
+      MustRefuse(engine().Decide(rejected, dispute, kBillingAdmin, boundary + absl::Seconds(1)));
   EXPECT_EQ(late.code, RejectionCode::kGuardFailed);
   EXPECT_EQ(late.guard, "within");
   EXPECT_THAT(late.message, HasSubstr("submit a new claim"));
@@ -704,8 +705,8 @@ TEST_F(CporTest, DisputeNeedsAJustificationOrNewProofOfExecution) {
   EXPECT_EQ(r.code, RejectionCode::kInvalidInput);
   EXPECT_THAT(r.violations, ElementsAre(Field(&FieldViolation::field, "comment"),
                                         Field(&FieldViolation::field, "evidence")));
-  const Decision with_poe = MustDecide(engine().Decide(
-      WithEvidence(rejected, now), {"dispute", {}, "", {}}, kBillingAdmin, now));
+  const Decision with_poe = MustDecide(
+      engine().Decide(WithEvidence(rejected, now), {"dispute", {}, "", {}}, kBillingAdmin, now));
   EXPECT_EQ(with_poe.to_state, "dispute_review");
   EXPECT_THAT(EventTypes(with_poe), ElementsAre("dispute_opened"));
   EXPECT_EQ(TimerIn(with_poe.timers, "dispute_review")->status, TimerStatus::kArmed);
@@ -716,9 +717,8 @@ TEST_F(CporTest, ASecondDisputeIsRefused) {
   claim = Act(claim, "uphold", kReviewer, monday_ + absl::Hours(4), {}, "PoE still unsigned.");
   EXPECT_EQ(claim.state, "rejected");
   EXPECT_EQ(TimerIn(claim.timers, "dispute_review")->status, TimerStatus::kCancelled);
-  const Rejection r =
-      MustRefuse(engine().Decide(claim, {"dispute", {}, "Please look again.", {}},
-                                 kBillingAdmin, monday_ + absl::Hours(5)));
+  const Rejection r = MustRefuse(engine().Decide(claim, {"dispute", {}, "Please look again.", {}},
+                                                 kBillingAdmin, monday_ + absl::Hours(5)));
   EXPECT_EQ(r.code, RejectionCode::kGuardFailed);
   EXPECT_EQ(r.guard, "max_times");
   EXPECT_THAT(r.message, HasSubstr("only once"));
@@ -743,8 +743,8 @@ TEST_F(CporTest, UpholdNeedsACommentAndOverturnApproves) {
 
 TEST_F(CporTest, AWithdrawalCannotBeDisputed) {
   const Claim claim = Act(Submitted(monday_), "withdraw", kBillingAdmin, monday_ + absl::Hours(1));
-  const Rejection r = MustRefuse(engine().Decide(claim, {"dispute", {}, "Oops.", {}},
-                                                 kBillingAdmin, monday_ + absl::Hours(2)));
+  const Rejection r = MustRefuse(engine().Decide(claim, {"dispute", {}, "Oops.", {}}, kBillingAdmin,
+                                                 monday_ + absl::Hours(2)));
   EXPECT_EQ(r.code, RejectionCode::kGuardFailed);
   EXPECT_EQ(r.guard, "last_reason_not_in");
 }
@@ -765,9 +765,10 @@ TEST_F(CporTest, EverythingIsEditableInEditing) {
   request.fields.mpn_id = "4499999";
   request.fields.customer.name = "Contoso Ltd";
   request.fields.activity = "pre_sales";
-  request.field_mask = {"mpn_id", "customer", "customer_contact", "partner_contact", "products",
-                        "activity"};
-  const Decision d = MustDecide(engine().Edit(Editing(monday_), request, kIncentivesAdmin, monday_));
+  request.field_mask = {"mpn_id",          "customer", "customer_contact",
+                        "partner_contact", "products", "activity"};
+  const Decision d =
+      MustDecide(engine().Edit(Editing(monday_), request, kIncentivesAdmin, monday_));
   EXPECT_THAT(d.history[0].changes,
               ElementsAre(FieldChange{"mpn_id", "4412345", "4499999"},
                           FieldChange{"customer", "Contoso (8c1d6f0e-1111-2222-3333-444455556666)",
@@ -787,13 +788,13 @@ TEST_F(CporTest, SubmittedAndPartnerActionRequiredAllowTheReferenceFieldsOnly) {
     request.fields.partner_contact = {"Pam", "pam@partner.test", ""};
     request.field_mask = {"mpn_id", "products", "customer_contact", "partner_contact"};
     const Decision d = MustDecide(engine().Edit(claim, request, kBillingAdmin, now));
-    EXPECT_THAT(d.history[0].changes,
-                ElementsAre(FieldChange{"mpn_id", "4412345", "4400000"},
-                            FieldChange{"customer_contact", "Carl <carl@contoso.test>",
-                                        "Cleo <cleo@contoso.test>"},
-                            FieldChange{"partner_contact", "Pat <pat@partner.test>",
-                                        "Pam <pam@partner.test>"},
-                            FieldChange{"products", "dynamics_365_sales,power_bi", "power_bi"}))
+    EXPECT_THAT(
+        d.history[0].changes,
+        ElementsAre(
+            FieldChange{"mpn_id", "4412345", "4400000"},
+            FieldChange{"customer_contact", "Carl <carl@contoso.test>", "Cleo <cleo@contoso.test>"},
+            FieldChange{"partner_contact", "Pat <pat@partner.test>", "Pam <pam@partner.test>"},
+            FieldChange{"products", "dynamics_365_sales,power_bi", "power_bi"}))
         << state;
     // The customer and the activity are fixed once submitted.
     for (const char* field : {"customer", "activity"}) {
@@ -811,15 +812,15 @@ TEST_F(CporTest, SubmittedAndPartnerActionRequiredAllowTheReferenceFieldsOnly) {
 }
 
 TEST_F(CporTest, EditsAreRefusedInEveryOtherState) {
-  for (const std::string state : {"under_review", "approved", "rejected", "dispute_review",
-                                  "incentive_assessment"}) {
+  for (const std::string state :
+       {"under_review", "approved", "rejected", "dispute_review", "incentive_assessment"}) {
     const Claim claim = InState(state, monday_);
     EditRequest request;
     request.fields = claim.fields;
     request.fields.products = {"teams"};
     request.field_mask = {"products"};
-    const Rejection r = MustRefuse(engine().Edit(claim, request, kBillingAdmin,
-                                                 claim.state_entered_at + absl::Hours(1)));
+    const Rejection r = MustRefuse(
+        engine().Edit(claim, request, kBillingAdmin, claim.state_entered_at + absl::Hours(1)));
     EXPECT_EQ(r.code, RejectionCode::kNotEditable) << state;
     EXPECT_EQ(r.reason, "FIELD_NOT_EDITABLE");
   }
@@ -844,8 +845,7 @@ TEST_F(CporTest, EditsRefuseUnknownFieldsAndCodes) {
 TEST_F(CporTest, PartnersAddEvidenceWhereTheReferenceAllowsIt) {
   Evidence evidence;
   evidence.file_name = "sow.pdf";
-  for (const std::string state :
-       {"editing", "submitted", "partner_action_required", "rejected"}) {
+  for (const std::string state : {"editing", "submitted", "partner_action_required", "rejected"}) {
     const Claim claim = InState(state, monday_);
     MustDecide(engine().AddEvidence(claim, evidence, kBillingAdmin, monday_ + absl::Hours(5)));
     EXPECT_EQ(MustRefuse(engine().AddEvidence(claim, evidence, kReviewer, monday_)).code,
@@ -854,8 +854,8 @@ TEST_F(CporTest, PartnersAddEvidenceWhereTheReferenceAllowsIt) {
   }
   for (const std::string state :
        {"under_review", "approved", "dispute_review", "incentive_assessment"}) {
-    const Rejection r = MustRefuse(
-        engine().AddEvidence(InState(state, monday_), evidence, kBillingAdmin, monday_));
+    const Rejection r =
+        MustRefuse(engine().AddEvidence(InState(state, monday_), evidence, kBillingAdmin, monday_));
     EXPECT_EQ(r.reason, "EVIDENCE_CLOSED") << state;
   }
 }
@@ -875,8 +875,8 @@ TEST_F(CporTest, InternalCommentsOnlyFromReviewers) {
   }
   // An action's comment follows the same rule.
   const Rejection r = MustRefuse(engine().Decide(
-      PartnerActionRequired(monday_),
-      {"resubmit", {}, "hidden note", CommentVisibility::kInternal}, kBillingAdmin, monday_));
+      PartnerActionRequired(monday_), {"resubmit", {}, "hidden note", CommentVisibility::kInternal},
+      kBillingAdmin, monday_));
   EXPECT_EQ(r.code, RejectionCode::kRoleNotAllowed);
   // Public comments go both ways: "You can reply to them in the Comments section as well."
   comment.visibility = CommentVisibility::kPublic;
@@ -893,15 +893,14 @@ TEST_F(CporTest, CommentsCloseWhenTheClaimLeavesTheWorkflow) {
       engine().AddComment(IncentiveAssessment(monday_), comment, kBillingAdmin, monday_));
   EXPECT_EQ(r.code, RejectionCode::kNotEditable);
   EXPECT_EQ(r.reason, "COMMENTS_CLOSED");
-  EXPECT_EQ(MustRefuse(engine().AddComment(UnderReview(monday_), comment, kCustomer, monday_))
-                .code,
+  EXPECT_EQ(MustRefuse(engine().AddComment(UnderReview(monday_), comment, kCustomer, monday_)).code,
             RejectionCode::kRoleNotAllowed);
 }
 
 TEST_F(CporTest, HistoryRecordsEachStepWithItsPerspective) {
   const Claim rejected = Rejected(monday_);
-  const Decision d = MustDecide(engine().Decide(
-      rejected, {"dispute", {}, "New PoE attached.", {}}, kIncentivesAdmin, monday_ + absl::Hours(4)));
+  const Decision d = MustDecide(engine().Decide(rejected, {"dispute", {}, "New PoE attached.", {}},
+                                                kIncentivesAdmin, monday_ + absl::Hours(4)));
   ASSERT_EQ(d.history.size(), 1u);
   const HistoryEntry& h = d.history[0];
   EXPECT_EQ(h.kind, HistoryKind::kAction);

@@ -88,18 +88,17 @@ std::shared_ptr<const Definition> MiniDefinition() {
                 {"info", "Info", {{"i1", "One"}, {"i2", "Two"}, {"i3", "Three"}}, {}},
                 {"products", "Products", {{"p1", "P1"}, {"p2", "P2"}}, {}},
                 {"activities", "Activities", {{"a1", "A1"}}, {}}};
-  d.calendars.push_back(
-      {"work",
-       BusinessCalendar("work", "UTC", absl::UTCTimeZone(),
-                        {absl::Weekday::saturday, absl::Weekday::sunday},
-                        {absl::CivilDay(2024, 5, 1)}),
-       {}});
+  d.calendars.push_back({"work",
+                         BusinessCalendar("work", "UTC", absl::UTCTimeZone(),
+                                          {absl::Weekday::saturday, absl::Weekday::sunday},
+                                          {absl::CivilDay(2024, 5, 1)}),
+                         {}});
   d.create = {{"partner"}, "draft", {"mpn_id", "products"}, {{"created", {}}}};
 
   StateDef draft{"draft", "Draft", "", false, {}, {"partner"}, {"partner"}, {}};
-  draft.edit_rules = {{{"partner"},
-                       {"mpn_id", "customer", "customer_contact", "partner_contact", "products",
-                        "activity"}}};
+  draft.edit_rules = {
+      {{"partner"},
+       {"mpn_id", "customer", "customer_contact", "partner_contact", "products", "activity"}}};
   StateDef open{"open", "Open", "", false, {}, {}, {"partner", "reviewer"}, {}};
   open.edit_rules = {{{"partner"}, {"products"}}};
   StateDef waiting{"waiting", "Waiting", "", false, {}, {"partner"}, {"partner", "reviewer"}, {}};
@@ -227,8 +226,8 @@ class EngineTest : public ::testing::Test {
 
   Claim Waiting(absl::Time at) const {
     const Claim claim = Open();
-    return Apply(claim, engine_.Decide(claim, {"ask", {"i1"}, "which customer?", {}}, reviewer_, at),
-                 at);
+    return Apply(claim,
+                 engine_.Decide(claim, {"ask", {"i1"}, "which customer?", {}}, reviewer_, at), at);
   }
 };
 
@@ -296,9 +295,9 @@ TEST_F(EngineTest, ChecksComeInOrderActionStateRoleInputsGuards) {
 TEST_F(EngineTest, RejectionsListTheActorsAvailableActionsSorted) {
   const Claim claim = Created();
   // submit's guard fails without evidence, so only withdraw is open to the partner.
-  EXPECT_THAT(MustRefuse(engine_.Decide(claim, {"fly", {}, "", {}}, partner_, t0_))
-                  .available_actions,
-              ElementsAre("withdraw"));
+  EXPECT_THAT(
+      MustRefuse(engine_.Decide(claim, {"fly", {}, "", {}}, partner_, t0_)).available_actions,
+      ElementsAre("withdraw"));
   const Claim with_evidence = WithEvidence(claim, t0_);
   EXPECT_THAT(MustRefuse(engine_.Decide(with_evidence, {"fly", {}, "", {}}, partner_, t0_))
                   .available_actions,
@@ -404,9 +403,8 @@ TEST_F(EngineTest, ActionUpdatesStateFactsHistoryEventsAndComments) {
   EXPECT_EQ(d.comments[0].create_time, t);
   EXPECT_THAT(d.events, IsEmpty());
 
-  const Decision submitted =
-      MustDecide(engine_.Decide(WithEvidence(Created(), t0_), {"submit", {}, "", {}}, partner_,
-                                t0_));
+  const Decision submitted = MustDecide(
+      engine_.Decide(WithEvidence(Created(), t0_), {"submit", {}, "", {}}, partner_, t0_));
   ASSERT_EQ(submitted.events.size(), 1u);
   const Event& e = submitted.events[0];
   EXPECT_EQ(e.type, "submitted");
@@ -430,7 +428,8 @@ TEST_F(EngineTest, StateChangeResetsPerStateCountersAndAStayKeepsThem) {
   EXPECT_EQ(moved.facts.comments_added_in_state, 0);
   EXPECT_EQ(moved.facts.evidence_added_in_state, 0);
   const absl::Time later = t0_ + absl::Hours(1);
-  const Decision stayed = MustDecide(engine_.Decide(open, {"escalate", {}, "note", {}}, reviewer_, later));
+  const Decision stayed =
+      MustDecide(engine_.Decide(open, {"escalate", {}, "note", {}}, reviewer_, later));
   EXPECT_EQ(stayed.to_state, "open");
   EXPECT_EQ(stayed.state_entered_at, open.state_entered_at);
   EXPECT_EQ(stayed.facts.comments_added_in_state, 3);
@@ -450,9 +449,8 @@ TEST_F(EngineTest, InternalCommentsOnlyFromReviewers) {
   Rejection r = MustRefuse(engine_.Decide(
       open, {"withdraw", {}, "secret", CommentVisibility::kInternal}, partner_, t0_));
   EXPECT_EQ(r.code, RejectionCode::kRoleNotAllowed);
-  const Decision d = MustDecide(
-      engine_.Decide(open, {"ask", {"i1"}, "partner seems off", CommentVisibility::kInternal},
-                     reviewer_, t0_));
+  const Decision d = MustDecide(engine_.Decide(
+      open, {"ask", {"i1"}, "partner seems off", CommentVisibility::kInternal}, reviewer_, t0_));
   EXPECT_EQ(d.comments[0].visibility, CommentVisibility::kInternal);
   EXPECT_TRUE(d.history[0].internal_comment);
 
@@ -587,8 +585,8 @@ TEST_F(EngineTest, PauseStoresRemainingTimeAndResumeRestoresIt) {
   // Asked on Thursday 25 April 12:00: 12 hours of Thursday and all of Friday remain.
   const absl::Time asked = At("2024-04-25T12:00:00Z");
   const Claim open = Open();
-  const Decision d = MustDecide(
-      engine_.Decide(open, {"ask", {"i1"}, "which customer?", {}}, reviewer_, asked));
+  const Decision d =
+      MustDecide(engine_.Decide(open, {"ask", {"i1"}, "which customer?", {}}, reviewer_, asked));
   const TimerInstance* review = TimerIn(d.timers, "review");
   ASSERT_NE(review, nullptr);
   EXPECT_EQ(review->status, TimerStatus::kPaused);
@@ -669,8 +667,8 @@ TEST_F(EngineTest, BreachFlagsTheClaimAndStaysFlagged) {
   const std::optional<Decision> review = engine_.FireTimer(open, "review", due + absl::Hours(1));
   ASSERT_TRUE(review.has_value());
   EXPECT_EQ(review->timers[0].status, TimerStatus::kBreached);
-  EXPECT_THAT(review->events, ElementsAre(Field(&Event::type, "review_late"),
-                                          Field(&Event::type, "sla_breached")));
+  EXPECT_THAT(review->events,
+              ElementsAre(Field(&Event::type, "review_late"), Field(&Event::type, "sla_breached")));
   EXPECT_EQ(review->events[0].attributes.at("escalate_to"), "lead");
   EXPECT_EQ(review->next_deadline, absl::InfiniteFuture());
   const Claim breached = ApplyDecision(open, *review, due);
@@ -714,7 +712,8 @@ TEST_F(EngineTest, ARefusedDeadlineTransitionIsFlaggedAsABreach) {
   // The claim moved on to a state the deadline action does not leave, without stopping the
   // timer (a definition mistake the validator also reports).
   waiting.state = "done";
-  const std::optional<Decision> d = engine_.FireTimer(waiting, "respond", At("2024-04-26T00:00:00Z"));
+  const std::optional<Decision> d =
+      engine_.FireTimer(waiting, "respond", At("2024-04-26T00:00:00Z"));
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->to_state, "done");
   EXPECT_EQ(d->timers[0].status, TimerStatus::kBreached);
@@ -741,8 +740,8 @@ TEST_F(EngineTest, MaxTimesAndLastReasonGuards) {
   closed.facts.evidence_added_in_state = 1;
   Claim reopened =
       Apply(closed, engine_.Decide(closed, {"reopen", {}, "", {}}, partner_, t0_), t0_);
-  reopened = Apply(reopened, engine_.Decide(reopened, {"close", {"r1"}, "", {}}, reviewer_, t0_),
-                   t0_);
+  reopened =
+      Apply(reopened, engine_.Decide(reopened, {"close", {"r1"}, "", {}}, reviewer_, t0_), t0_);
   reopened.facts.evidence_added_in_state = 1;
   EXPECT_EQ(MustRefuse(engine_.Decide(reopened, {"reopen", {}, "", {}}, partner_, t0_)).guard,
             "once");

@@ -40,9 +40,9 @@ class SimulationTest : public ::testing::Test {
     const std::string dir = SourceDir() + "/config/workflows/";
     const std::optional<std::string> text = ReadFile(dir + "cpor-association.yaml");
     ASSERT_TRUE(text.has_value()) << "set CLAIMS_SOURCE_DIR to the repository root";
-    const LoadResult result = LoadDefinition(
-        *text, "cpor-association.yaml",
-        [&](std::string_view path) { return ReadFile(dir + std::string(path)); });
+    const LoadResult result =
+        LoadDefinition(*text, "cpor-association.yaml",
+                       [&](std::string_view path) { return ReadFile(dir + std::string(path)); });
     ASSERT_TRUE(result.ok());
     engine_ = new Engine(result.definition);
   }
@@ -150,9 +150,9 @@ TEST_F(SimulationTest, AdvanceFiresWarningsAndDeadlinesInOrder) {
   for (const TraceStep& step : trace->steps) {
     if (step.kind == "timer") fired.push_back(step.description);
   }
-  EXPECT_THAT(fired, ::testing::ElementsAre("timer review_start (warning)",
-                                            "timer review_start (deadline)",
-                                            "timer overall_decision (deadline)"));
+  EXPECT_THAT(
+      fired, ::testing::ElementsAre("timer review_start (warning)", "timer review_start (deadline)",
+                                    "timer overall_decision (deadline)"));
 }
 
 TEST_F(SimulationTest, DurationsInEveryUnit) {
