@@ -1,6 +1,7 @@
 #include "workflow/business_calendar.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace claims::workflow {
@@ -90,6 +91,7 @@ BusinessCalendar::BusinessCalendar(std::string id, std::string zone_name, absl::
   // time arithmetic, so the century's changes are listed once.
   shifts_begin_ = StartOfDayNumber(kWindowFirst);
   shifts_end_ = StartOfDayNumber(kWindowFirst + kWindowDays);
+  offset_at_begin_ = zone_.At(shifts_begin_).offset;
   for (std::optional<Shift> shift = NextShiftFromZone(shifts_begin_);
        shift.has_value() && shift->at < shifts_end_; shift = NextShiftFromZone(shift->at)) {
     shifts_.push_back(*shift);
@@ -110,7 +112,14 @@ bool BusinessCalendar::IsBusinessDay(absl::CivilDay day) const {
 }
 
 int64_t BusinessCalendar::LocalDayNumber(absl::Time t) const {
-  return DayNumber(absl::ToCivilDay(t, zone_));
+  if (t < shifts_begin_ || t >= shifts_end_) return DayNumber(absl::ToCivilDay(t, zone_));
+  // Within the century the offset comes from the list of changes: UTC seconds plus the offset
+  // in effect, floored to whole days, is the local day.
+  auto it = std::upper_bound(shifts_.begin(), shifts_.end(), t,
+                             [](absl::Time x, const Shift& shift) { return x < shift.at; });
+  const int64_t offset = it == shifts_.begin() ? offset_at_begin_ : std::prev(it)->offset_after;
+  const int64_t local = absl::ToUnixSeconds(t) + offset;
+  return local >= 0 ? local / 86400 : (local - 86399) / 86400;
 }
 
 absl::Time BusinessCalendar::StartOfDayNumber(int64_t day) const {
@@ -144,7 +153,7 @@ std::optional<BusinessCalendar::Shift> BusinessCalendar::NextShiftFromZone(absl:
       // [to, from), which lengthens to's day.
       const absl::CivilDay day =
           seconds > 0 ? absl::CivilDay(transition.from) : absl::CivilDay(transition.to);
-      return Shift{at, DayNumber(day), absl::Seconds(seconds)};
+      return Shift{at, DayNumber(day), absl::Seconds(seconds), zone_.At(at).offset};
     }
     t = at;  // a change of abbreviation only
   }

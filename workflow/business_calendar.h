@@ -92,6 +92,7 @@ class BusinessCalendar {
     absl::Time at;
     int64_t day = 0;
     absl::Duration shorter;
+    int64_t offset_after = 0;  // UTC offset from `at` on, in seconds
   };
   std::optional<Shift> NextShift(absl::Time after) const;
   std::optional<Shift> NextShiftFromZone(absl::Time after) const;
@@ -107,6 +108,7 @@ class BusinessCalendar {
   std::vector<Shift> shifts_;             // offset changes of this century, by time
   absl::Time shifts_begin_;               // shifts_ lists every change in
   absl::Time shifts_end_;                 //   [shifts_begin_, shifts_end_)
+  int64_t offset_at_begin_ = 0;           // UTC offset at shifts_begin_, in seconds
 };
 
 }  // namespace claims::workflow

@@ -807,12 +807,9 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
   std::string refusal;
   if (def.on_deadline == DeadlineAction::kTransition) {
     const TransitionInfo* transition = index_->FindTransition(def.transition);
-    ActionRequest request;
-    request.action = def.transition;
-    request.reasons = def.reasons;
-    const Actor system{system_id, {std::string(kSystemRole)}, std::string()};
+    const Actor& system = index_->system_actor();
     Outcome outcome = transition != nullptr
-                          ? Perform(claim, *transition, request, system, now)
+                          ? Perform(claim, *transition, timer->deadline_request, system, now)
                           : Outcome(Refuse(claim, system, now, RejectionCode::kUnknownAction,
                                            kReasonUnknownAction,
                                            absl::StrCat("no action \"", def.transition, "\"")));

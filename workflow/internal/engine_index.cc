@@ -6,7 +6,8 @@ namespace claims::workflow::internal {
 
 EngineIndex::EngineIndex(const Definition& definition)
     : default_calendar_("utc", "UTC", absl::UTCTimeZone(),
-                        {absl::Weekday::saturday, absl::Weekday::sunday}, {}) {
+                        {absl::Weekday::saturday, absl::Weekday::sunday}, {}),
+      system_actor_{"system", {std::string(kSystemRole)}, std::string()} {
   for (const CalendarDef& calendar : definition.calendars) {
     calendars_.emplace(Key(calendar.id), &calendar.calendar);
   }
@@ -42,7 +43,11 @@ EngineIndex::EngineIndex(const Definition& definition)
   }
   for (const TimerDef& timer : definition.timers) {
     timer_by_id_.emplace(Key(timer.id), timers_.size());
-    timers_.push_back(TimerInfo{&timer, &CalendarOrDefault(timer.calendar)});
+    TimerInfo& info = timers_.emplace_back();
+    info.def = &timer;
+    info.calendar = &CalendarOrDefault(timer.calendar);
+    info.deadline_request.action = timer.transition;
+    info.deadline_request.reasons = timer.reasons;
   }
   no_timer_rules_.assign(timers_.size(), 0);
   for (std::size_t i = 0; i < timers_.size(); ++i) {

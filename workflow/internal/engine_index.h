@@ -10,6 +10,7 @@
 #include "workflow/business_calendar.h"
 #include "workflow/claim.h"
 #include "workflow/definition.h"
+#include "workflow/engine.h"
 
 namespace claims::workflow::internal {
 
@@ -27,6 +28,7 @@ struct TransitionInfo {
 struct TimerInfo {
   const TimerDef* def = nullptr;
   const BusinessCalendar* calendar = nullptr;  // never null
+  ActionRequest deadline_request;  // for kTransition: the action and reasons the system gives
 };
 
 // What entering a state means for one timer, from its start_on, pause_in and stop_on lists.
@@ -60,6 +62,8 @@ class EngineIndex {
   // only the system role is the system even if the definition does not list it; anyone else
   // is treated as a partner, the least trusted perspective.
   Perspective PerspectiveOf(const Actor& actor) const;
+  // The actor timers act as: id "system", role kSystemRole.
+  const Actor& system_actor() const { return system_actor_; }
   // Calendar `id`, or a UTC calendar with a Saturday/Sunday weekend when `id` names none.
   const BusinessCalendar& CalendarOrDefault(std::string_view id) const;
 
@@ -76,6 +80,7 @@ class EngineIndex {
   absl::flat_hash_map<absl::string_view, std::vector<uint8_t>> timer_rules_;
   std::vector<uint8_t> no_timer_rules_;
   BusinessCalendar default_calendar_;
+  Actor system_actor_;
   std::vector<const TransitionInfo*> no_transitions_;
 };
 
