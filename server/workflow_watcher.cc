@@ -18,7 +18,8 @@ void WorkflowWatcher::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || interval_ <= absl::ZeroDuration()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  // Taken before Start returns, so a change made right after it is never part of the baseline.
+  thread_ = std::thread([this, baseline = Fingerprint()]() mutable { Loop(std::move(baseline)); });
 }
 
 void WorkflowWatcher::Stop() {
@@ -49,8 +50,7 @@ std::string WorkflowWatcher::Fingerprint() const {
   return fingerprint;
 }
 
-void WorkflowWatcher::Loop() {
-  std::string last = Fingerprint();
+void WorkflowWatcher::Loop(std::string last) {
   for (;;) {
     {
       std::unique_lock lock(mu_);

@@ -31,7 +31,7 @@ class WorkflowWatcher {
 
  private:
   std::string Fingerprint() const;
-  void Loop();
+  void Loop(std::string baseline);
 
   const std::string directory_;
   const absl::Duration interval_;

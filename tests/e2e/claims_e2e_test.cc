@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "server/claims_server.h"
 #include "tests/e2e/claims_client.h"
+#include "tests/testing/source_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_databases.h"
 
@@ -32,11 +33,6 @@ enum class Backend { kSqlite, kMariaDb };
 
 std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::kSqlite ? "Sqlite" : "MariaDb";
-}
-
-std::string SourceDir() {
-  const char* dir = std::getenv("CLAIMS_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
 }
 
 // Monday 2 March 2026, 09:00 in New York: a business day with no holiday nearby.

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "server/claims_server.h"
 #include "tests/e2e/claims_client.h"
+#include "tests/testing/source_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_databases.h"
 
@@ -36,7 +37,7 @@ void WriteFile(const fs::path& path, const std::string& text) {
 class WorkflowVersionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const fs::path source = fs::path(std::getenv("CLAIMS_SOURCE_DIR")) / "config";
+    const fs::path source = fs::path(SourceDir()) / "config";
     root_ = fs::temp_directory_path() /
             ("claims-versions-" + std::to_string(::getpid()) + "-" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name());

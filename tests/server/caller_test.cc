@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/source_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "workflow/loader.h"
 
@@ -25,7 +26,7 @@ std::optional<std::string> Read(const std::filesystem::path& path) {
 
 std::shared_ptr<const workflow::Definition> Cpor() {
   const std::filesystem::path dir =
-      std::filesystem::path(std::getenv("CLAIMS_SOURCE_DIR")) / "config" / "workflows";
+      std::filesystem::path(testing::SourceDir()) / "config" / "workflows";
   auto text = Read(dir / "cpor-association.yaml");
   EXPECT_TRUE(text.has_value());
   workflow::LoadResult result = workflow::LoadDefinition(

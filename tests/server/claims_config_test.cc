@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/source_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace claims::config {
@@ -12,13 +13,11 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 TEST(ClaimsConfigTest, ShippedDefaultIsSqliteOnLoopback) {
-  const char* dir = std::getenv("CLAIMS_SOURCE_DIR");
-  ASSERT_NE(dir, nullptr);
-  ASSERT_OK_AND_ASSIGN(ServerConfig config,
-                       LoadServerConfig(std::string(dir) + "/config/claimsd.yaml"));
+  const std::string dir = testing::SourceDir();
+  ASSERT_OK_AND_ASSIGN(ServerConfig config, LoadServerConfig(dir + "/config/claimsd.yaml"));
   EXPECT_EQ(config.listen, "127.0.0.1:50051");
-  EXPECT_EQ(config.database.url, "sqlite:" + std::string(dir) + "/config/claims.db");
-  EXPECT_EQ(config.workflows.directory, std::string(dir) + "/config/workflows");
+  EXPECT_EQ(config.database.url, "sqlite:" + dir + "/config/claims.db");
+  EXPECT_EQ(config.workflows.directory, dir + "/config/workflows");
   EXPECT_EQ(config.clock, ClockKind::kSystem);
 }
 
@@ -60,10 +59,9 @@ TEST(ClaimsConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
 }
 
 TEST(ClaimsConfigTest, EnvironmentOverridesTheFile) {
-  const char* dir = std::getenv("CLAIMS_SOURCE_DIR");
-  ASSERT_NE(dir, nullptr);
+  const std::string dir = testing::SourceDir();
   setenv("CLAIMS_DATABASE_URL", "mysql://claims:secret@db:3306/claims", 1);
-  absl::StatusOr<ServerConfig> config = LoadServerConfig(std::string(dir) + "/config/claimsd.yaml");
+  absl::StatusOr<ServerConfig> config = LoadServerConfig(dir + "/config/claimsd.yaml");
   unsetenv("CLAIMS_DATABASE_URL");
   ASSERT_OK(config.status());
   EXPECT_EQ(config->database.url, "mysql://claims:secret@db:3306/claims");
