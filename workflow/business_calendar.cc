@@ -92,8 +92,11 @@ BusinessCalendar::BusinessCalendar(std::string id, std::string zone_name, absl::
   shifts_begin_ = StartOfDayNumber(kWindowFirst);
   shifts_end_ = StartOfDayNumber(kWindowFirst + kWindowDays);
   offset_at_begin_ = zone_.At(shifts_begin_).offset;
+  int64_t offset = offset_at_begin_;
   for (std::optional<Shift> shift = NextShiftFromZone(shifts_begin_);
        shift.has_value() && shift->at < shifts_end_; shift = NextShiftFromZone(shift->at)) {
+    shift->local_from = absl::ToUnixSeconds(shift->at) + offset;
+    offset = shift->offset_after;
     shifts_.push_back(*shift);
   }
 }
@@ -123,7 +126,20 @@ int64_t BusinessCalendar::LocalDayNumber(absl::Time t) const {
 }
 
 absl::Time BusinessCalendar::StartOfDayNumber(int64_t day) const {
-  return absl::FromCivil(absl::CivilSecond(DayOf(day)), zone_);
+  if (day <= kWindowFirst || day >= kWindowFirst + kWindowDays || shifts_.empty()) {
+    return absl::FromCivil(absl::CivilSecond(DayOf(day)), zone_);
+  }
+  // As absl::FromCivil, from the list of changes: find the last change whose old local time is
+  // at or before local midnight. Midnight inside a skipped range maps to the change itself;
+  // inside a repeated range no such change is found yet, so the earlier offset applies (the
+  // first occurrence).
+  const int64_t local = day * 86400;
+  auto it = std::upper_bound(shifts_.begin(), shifts_.end(), local,
+                             [](int64_t x, const Shift& shift) { return x < shift.local_from; });
+  if (it == shifts_.begin()) return absl::FromUnixSeconds(local - offset_at_begin_);
+  const Shift& shift = *std::prev(it);
+  if (local < shift.local_from + (shift.shorter / absl::Seconds(1))) return shift.at;
+  return absl::FromUnixSeconds(local - shift.offset_after);
 }
 
 int64_t BusinessCalendar::CountBusinessDays(int64_t first, int64_t end) const {

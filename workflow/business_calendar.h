@@ -93,6 +93,7 @@ class BusinessCalendar {
     int64_t day = 0;
     absl::Duration shorter;
     int64_t offset_after = 0;  // UTC offset from `at` on, in seconds
+    int64_t local_from = 0;    // local seconds since 1970 the clocks jump from (old offset)
   };
   std::optional<Shift> NextShift(absl::Time after) const;
   std::optional<Shift> NextShiftFromZone(absl::Time after) const;

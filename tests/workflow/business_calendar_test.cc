@@ -257,6 +257,11 @@ class CalendarPropertyTest : public ::testing::TestWithParam<std::string> {
   BusinessCalendar Calendar() const {
     if (GetParam() == "rome") return Rome();
     if (GetParam() == "los_angeles") return LosAngeles();
+    // Chile moves its clocks at midnight: some days start at 01:00, others repeat 23:00.
+    if (GetParam() == "santiago") {
+      return BusinessCalendar("cl", "America/Santiago", Zone("America/Santiago"),
+                              {absl::Weekday::saturday}, {});
+    }
     return BusinessCalendar("rome_gulf", "Europe/Rome", Zone("Europe/Rome"),
                             {absl::Weekday::friday, absl::Weekday::saturday}, kItalianHolidays);
   }
@@ -357,7 +362,7 @@ TEST_P(CalendarPropertyTest, SubtractIsTheInverseOfAddForWholeDays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zones, CalendarPropertyTest,
-                         ::testing::Values("rome", "los_angeles", "rome_gulf"));
+                         ::testing::Values("rome", "los_angeles", "rome_gulf", "santiago"));
 
 }  // namespace
 }  // namespace claims::workflow
