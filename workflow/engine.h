@@ -45,24 +45,43 @@ class Engine {
   // definition's initial state and arms the timers that start there.
   Outcome Create(const Claim& draft, const Actor& actor, absl::Time now) const;
 
-  // Performs the transition `request.action` on `claim` as `actor` at `now`.
+  // Performs the transition `request.action` on `claim` as `actor` at `now`. Checks, in this
+  // order, each refusal listing the actor's available actions: the action exists
+  // (kUnknownAction), leaves the claim's state (kActionNotAvailable), one of the actor's roles
+  // may take it (kRoleNotAllowed; also for an internal comment from a partner or customer),
+  // the inputs (kInvalidInput, a violation per field: "reasons", "comment", "evidence"), the
+  // guards in file order (kGuardFailed naming the first that fails; `within` guards are
+  // inclusive at the boundary). On a state change the decision arms, pauses, resumes and
+  // cancels timers (see EnterState in engine.cc: stop beats pause beats resume beats start;
+  // a paused timer resumes with its remaining business time rather than restarting) and
+  // resets the per-state counters; breached SLA status is sticky.
   Outcome Decide(const Claim& claim, const ActionRequest& request, const Actor& actor,
                  absl::Time now) const;
 
   // Changes the fields in `request.field_mask`, if the actor's roles may edit them in the
-  // claim's state.
+  // claim's state: kInvalidInput for unknown field names, then kNotEditable
+  // (FIELD_NOT_EDITABLE, a violation per field), then kInvalidInput for values (catalog codes,
+  // required fields emptied). History records before/after text of the fields that changed.
   Outcome Edit(const Claim& claim, const EditRequest& request, const Actor& actor,
                absl::Time now) const;
 
+  // COMMENTS_CLOSED (kNotEditable) when the state takes no comments, kRoleNotAllowed when the
+  // actor's roles may not comment there or a non-reviewer marks it internal, kInvalidInput for
+  // an empty text. Internal comments are flagged in history (internal_comment).
   Outcome AddComment(const Claim& claim, const Comment& comment, const Actor& actor,
                      absl::Time now) const;
 
   // `evidence` carries metadata only; the caller stores the bytes with the decision.
+  // EVIDENCE_CLOSED (kNotEditable), kRoleNotAllowed, or kInvalidInput for an empty file name.
   Outcome AddEvidence(const Claim& claim, const Evidence& evidence, const Actor& actor,
                       absl::Time now) const;
 
   // What timer `timer_name` does at `now`: its warning, its deadline (flag or transition as
   // the system actor), or nothing when it is not due (a stale sweep), paused or finished.
+  // A sweep after the deadline skips a pending warning. A breach always emits sla_breached
+  // (plus the timer's own events). A deadline transition runs through the same checks as
+  // Decide; if they refuse it, the timer is flagged as breached with the refusal in the
+  // events' "error" attribute, so it never stays due forever.
   std::optional<Decision> FireTimer(const Claim& claim, std::string_view timer_name,
                                     absl::Time now) const;
 
