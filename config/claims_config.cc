@@ -162,6 +162,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                                                      "grpc.worker_threads", positive)}},
                      problems);
            }},
+          {"metrics",
+           [&](const YAML::Node& n) {
+             ReadMap(n, "metrics",
+                     {{"listen", Scalar(config.metrics.listen, problems, "metrics.listen")}},
+                     problems);
+           }},
           {"idempotency",
            [&](const YAML::Node& n) {
              ReadMap(n, "idempotency",

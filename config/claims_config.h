@@ -38,6 +38,11 @@ struct GrpcConfig {
   int worker_threads = 8;
 };
 
+struct MetricsConfig {
+  // host:port for the Prometheus endpoint (/metrics); empty: no endpoint.
+  std::string listen;
+};
+
 // claimsd's configuration. Every key is optional; unknown keys are errors.
 struct ServerConfig {
   std::string listen = "127.0.0.1:50051";
@@ -46,6 +51,7 @@ struct ServerConfig {
   SchedulerConfig scheduler;
   ClockKind clock = ClockKind::kSystem;
   GrpcConfig grpc;
+  MetricsConfig metrics;
   absl::Duration idempotency_retention = absl::Hours(24);
   std::string log_level = "info";
 };

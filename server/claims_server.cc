@@ -47,13 +47,23 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
         absl::StrCat("default workflow: ", engine.status().message()));
   }
 
+  server->metrics_ = std::make_unique<ServerMetrics>();
+  if (!config.metrics.listen.empty()) {
+    auto endpoint = MetricsEndpoint::Start(config.metrics.listen, *server->metrics_);
+    if (!endpoint.ok()) return endpoint.status();
+    server->metrics_endpoint_ = *std::move(endpoint);
+  }
+  ServerMetrics* metrics = server->metrics_.get();
   // Events from other replicas show up within this interval; local ones at once.
   server->events_ = std::make_unique<EventFeed>(*server->repository_, absl::Milliseconds(500));
   EventFeed* events = server->events_.get();
   server->scheduler_ = std::make_unique<TimerScheduler>(
       *server->repository_, *server->workflows_, *server->clock_,
       TimerScheduler::Options{config.scheduler.batch_size, config.scheduler.max_sleep},
-      [events] { events->Notify(); });
+      [events, metrics](int fired) {
+        metrics->RecordTimersFired(fired);
+        events->Notify();
+      });
   ClaimsLogic::Options logic_options;
   logic_options.default_workflow = config.workflows.default_workflow;
   logic_options.idempotency_retention = config.idempotency_retention;
@@ -69,8 +79,8 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     server->manual_clock_->SetOnAdvance([scheduler] { scheduler->Wake(); });
   }
   server->workers_ = std::make_unique<WorkerPool>(config.grpc.worker_threads);
-  server->service_ =
-      std::make_unique<ClaimsService>(*server->logic_, *server->workers_, *server->events_);
+  server->service_ = std::make_unique<ClaimsService>(*server->logic_, *server->workers_,
+                                                     *server->events_, *server->metrics_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -11,6 +11,7 @@
 #include "server/claims_service.h"
 #include "server/clock.h"
 #include "server/event_feed.h"
+#include "server/metrics.h"
 #include "server/scheduler.h"
 #include "server/worker_pool.h"
 #include "server/workflow_registry.h"
@@ -35,6 +36,8 @@ class ClaimsServer {
   // Null unless the clock is manual.
   ManualClock* manual_clock() { return manual_clock_; }
   TimerScheduler& scheduler() { return *scheduler_; }
+  // The Prometheus endpoint's port; 0 when metrics.listen is empty.
+  int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->ListeningPort() : 0; }
   storage::Repository& repository() { return *repository_; }
 
   // Re-reads the workflows directory; an invalid file leaves the loaded versions in place.
@@ -51,6 +54,8 @@ class ClaimsServer {
   ManualClock* manual_clock_ = nullptr;
   std::unique_ptr<storage::Repository> repository_;
   std::unique_ptr<WorkflowRegistry> workflows_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<EventFeed> events_;
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<ClaimsLogic> logic_;

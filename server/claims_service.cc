@@ -122,7 +122,8 @@ grpc::ServerUnaryReactor* ClaimsService::Serve(
     grpc::CallbackServerContext* context, const Request* request, Response* response,
     absl::StatusOr<Response> (ClaimsLogic::*method)(const Caller&, const Request&)) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  workers_.Submit([this, context, request, response, method, reactor] {
+  const absl::Time received = absl::Now();
+  workers_.Submit([this, context, request, response, method, reactor, received] {
     absl::Status status;
     if (context->IsCancelled()) {
       status = absl::CancelledError("the caller cancelled the request");
@@ -152,6 +153,10 @@ grpc::ServerUnaryReactor* ClaimsService::Serve(
                          status.code() == absl::StatusCode::kUnavailable)) {
       spdlog::warn("{}: {}", Request::descriptor()->name(), status.ToString());
     }
+    // "CreateClaimRequest" -> "CreateClaim": the method the request belongs to.
+    std::string name = Request::descriptor()->name();
+    name.resize(name.size() - std::string_view("Request").size());
+    metrics_.RecordCall(name, status.code(), absl::Now() - received);
     reactor->Finish(ToGrpcStatus(status));
   });
   return reactor;

@@ -3,6 +3,7 @@
 #include "claims/v1/claims_service.grpc.pb.h"
 #include "server/claims_logic.h"
 #include "server/event_feed.h"
+#include "server/metrics.h"
 #include "server/worker_pool.h"
 
 namespace claims::server {
@@ -11,8 +12,8 @@ namespace claims::server {
 // and cancellation, runs the logic on the worker pool and maps the result to a status.
 class ClaimsService final : public pb::Claims::CallbackService {
  public:
-  ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed& events)
-      : logic_(logic), workers_(workers), events_(events) {}
+  ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed& events, ServerMetrics& metrics)
+      : logic_(logic), workers_(workers), events_(events), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* CreateClaim(grpc::CallbackServerContext* context,
                                         const pb::CreateClaimRequest* request,
@@ -51,6 +52,7 @@ class ClaimsService final : public pb::Claims::CallbackService {
   ClaimsLogic& logic_;
   WorkerPool& workers_;
   EventFeed& events_;
+  ServerMetrics& metrics_;
 };
 
 }  // namespace claims::server

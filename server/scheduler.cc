@@ -13,11 +13,14 @@ namespace {
 constexpr absl::Duration kManualClockPoll = absl::Seconds(1);
 // After a database error, wait before trying again rather than spinning.
 constexpr absl::Duration kErrorBackoff = absl::Seconds(1);
+// Expired idempotency records only cost space, so sweeping them now and then is enough.
+constexpr absl::Duration kPurgeInterval = absl::Minutes(10);
 
 }  // namespace
 
 TimerScheduler::TimerScheduler(storage::Repository& repository, WorkflowRegistry& workflows,
-                               const Clock& clock, Options options, std::function<void()> on_fired)
+                               const Clock& clock, Options options,
+                               std::function<void(int)> on_fired)
     : repository_(repository),
       workflows_(workflows),
       clock_(clock),
@@ -73,14 +76,24 @@ absl::StatusOr<int> TimerScheduler::RunOnce() {
                                           *std::move(decision)};
         });
     if (!fired.ok()) return fired.status();
-    if (*fired > 0 && on_fired_) on_fired_();
+    if (*fired > 0 && on_fired_) on_fired_(*fired);
     total += *fired;
     if (*fired < options_.batch_size) return total;
   }
 }
 
 void TimerScheduler::Loop() {
+  absl::Time next_purge = absl::InfinitePast();
   for (;;) {
+    if (clock_.Now() >= next_purge) {
+      absl::StatusOr<int64_t> purged = repository_.PurgeExpiredIdempotencyRecords(clock_.Now());
+      if (!purged.ok()) {
+        spdlog::warn("purging idempotency records failed: {}", purged.status().ToString());
+      } else if (*purged > 0) {
+        spdlog::info("purged {} expired idempotency records", *purged);
+      }
+      next_purge = clock_.Now() + kPurgeInterval;
+    }
     absl::Duration sleep = options_.max_sleep;
     absl::StatusOr<int> fired = RunOnce();
     if (!fired.ok()) {

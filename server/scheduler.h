@@ -17,7 +17,7 @@ namespace claims::server {
 // Fires SLA timers when they fall due: sleeps until the earliest due timer (or max_sleep, so a
 // timer armed by another replica is picked up), then lets the repository claim due timers and
 // apply each engine decision in the transaction that claimed it. Any number of replicas may
-// run one; each timer still fires once.
+// run one; each timer still fires once. It also purges expired idempotency records.
 class TimerScheduler {
  public:
   struct Options {
@@ -25,9 +25,9 @@ class TimerScheduler {
     absl::Duration max_sleep = absl::Seconds(30);
   };
 
-  // `on_fired` runs after a sweep that fired timers (their decisions emit events).
+  // `on_fired` runs with the count after a sweep that fired timers (their decisions emit events).
   TimerScheduler(storage::Repository& repository, WorkflowRegistry& workflows, const Clock& clock,
-                 Options options, std::function<void()> on_fired = {});
+                 Options options, std::function<void(int)> on_fired = {});
   ~TimerScheduler();
 
   TimerScheduler(const TimerScheduler&) = delete;
@@ -50,7 +50,7 @@ class TimerScheduler {
   WorkflowRegistry& workflows_;
   const Clock& clock_;
   Options options_;
-  std::function<void()> on_fired_;
+  std::function<void(int)> on_fired_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

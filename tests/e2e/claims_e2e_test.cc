@@ -1,8 +1,12 @@
 // End to end: claimsd in-process on a loopback port, called through the generated client, on
 // SQLite and on MariaDB. Each test is a scenario from the CPOR reference.
 
+#include <arpa/inet.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
@@ -79,6 +83,7 @@ class ClaimsE2eTest : public ::testing::TestWithParam<Backend> {
     config.workflows.directory = SourceDir() + "/config/workflows";
     config.scheduler.enabled = false;  // tests fire timers with RunOnce, deterministically
     config.grpc.worker_threads = 4;
+    config.metrics.listen = "127.0.0.1:0";
     auto clock = std::make_unique<server::ManualClock>(StartTime());
     clock_ = clock.get();
     ASSERT_OK_AND_ASSIGN(server_, server::ClaimsServer::Start(config, std::move(clock)));
@@ -737,6 +742,49 @@ TEST_P(ClaimsE2eTest, OverallDecisionSlaPausesWhileThePartnerActs) {
   EXPECT_EQ(overall->state(), v1::Timer::ARMED);
   // The paused business days are added back: the deadline moves out by them.
   EXPECT_GE(overall->due_time().seconds() - first_due, 3 * 24 * 3600 - 60);
+}
+
+// GET http://127.0.0.1:port/path, the whole answer; empty on failure.
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+        answer.append(buffer, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  return answer;
+}
+
+TEST_P(ClaimsE2eTest, ExposesCallAndTimerMetrics) {
+  ASSERT_GT(server_->metrics_port(), 0);
+  v1::Claim claim = ClaimIn("approved");
+  v1::Claim missing;
+  ASSERT_FALSE(
+      client_->Get(Reviewer(), "partners/-/claims/01ARZ3NDEKTSV4RRFFQ69G5FAV", &missing).ok());
+  clock_->Advance(absl::Hours(24 * 8));
+  ASSERT_OK(server_->scheduler().RunOnce().status());
+
+  const std::string metrics = HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("200 OK"));
+  EXPECT_THAT(metrics, HasSubstr("claims_rpc_calls_total{code=\"OK\",method=\"CreateClaim\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("claims_rpc_calls_total{code=\"NOT_FOUND\",method=\"GetClaim\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("claims_rpc_latency_seconds_count{method=\"PerformAction\"} 3"));
+  EXPECT_THAT(metrics, HasSubstr("claims_sla_timers_fired_total"));
+  EXPECT_THAT(metrics, Not(HasSubstr("claims_sla_timers_fired_total 0")));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ClaimsE2eTest,
