@@ -58,8 +58,8 @@ struct ClaimPage {
 
 struct ClaimDetails {
   workflow::Claim claim;
-  std::vector<workflow::Evidence> evidence;  // metadata only, in upload order
-  std::vector<workflow::Comment> comments;   // filtered for the viewer, oldest first
+  std::vector<workflow::Evidence> evidence;     // metadata only, in upload order
+  std::vector<workflow::Comment> comments;      // filtered for the viewer, oldest first
   std::vector<workflow::HistoryEntry> history;  // oldest first
 };
 
@@ -88,8 +88,7 @@ class Repository {
 
   // Inserts `claim` (version 1, id already assigned) with what `decision` adds: history,
   // timers, events, comments, evidence.
-  virtual absl::Status CreateClaim(const workflow::Claim& claim,
-                                   const workflow::Decision& decision,
+  virtual absl::Status CreateClaim(const workflow::Claim& claim, const workflow::Decision& decision,
                                    const WriteOptions& options) = 0;
 
   // The claim with its timers.

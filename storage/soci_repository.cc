@@ -10,12 +10,11 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
@@ -31,8 +30,8 @@
 #include "storage/internal/migrator.h"
 #include "storage/internal/session.h"
 #include "storage/internal/status_macros.h"
-#include "storage/internal/url.h"
 #include "storage/internal/strings.h"
+#include "storage/internal/url.h"
 
 namespace claims::storage {
 namespace {
@@ -584,21 +583,20 @@ absl::Status SociRepository::Validate(const Claim& after, const Decision& decisi
   for (const workflow::Evidence& e : decision.evidence) {
     auto size = static_cast<int64_t>(e.content.size());
     if (size > options_.max_evidence_bytes || e.size_bytes > options_.max_evidence_bytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("evidence '", e.file_name, "' is larger than the limit of ",
-                       options_.max_evidence_bytes, " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat("evidence '", e.file_name,
+                                                     "' is larger than the limit of ",
+                                                     options_.max_evidence_bytes, " bytes"));
     }
     if (!e.content.empty() && e.size_bytes != 0 && e.size_bytes != size) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "evidence '", e.file_name, "': size_bytes ", e.size_bytes, " but ", size, " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat("evidence '", e.file_name, "': size_bytes ",
+                                                     e.size_bytes, " but ", size, " bytes"));
     }
   }
   return absl::OkStatus();
 }
 
 absl::Status SociRepository::WriteDecision(soci::session& s, const Claim& after,
-                                           const Decision& decision,
-                                           const WriteOptions& options,
+                                           const Decision& decision, const WriteOptions& options,
                                            const std::string& write_token, bool create,
                                            const WriteHook* hook) {
   auto step = [hook](std::string_view name) {
@@ -822,7 +820,8 @@ absl::StatusOr<Claim> SociRepository::GetClaim(std::string_view claim_id) {
     ASSIGN_OR_RETURN(claim, LoadClaim(s, dialect_.select_claim, claim_id));
     return absl::OkStatus();
   }));
-  if (!claim.has_value()) return absl::NotFoundError(absl::StrCat("claim ", Av(claim_id), " not found"));
+  if (!claim.has_value())
+    return absl::NotFoundError(absl::StrCat("claim ", Av(claim_id), " not found"));
   return *std::move(claim);
 }
 
@@ -832,56 +831,54 @@ absl::StatusOr<ClaimDetails> SociRepository::GetClaimDetails(std::string_view cl
   bool found = false;
   const bool sees_internal =
       viewer == workflow::Perspective::kReviewer || viewer == workflow::Perspective::kSystem;
-  RETURN_IF_ERROR(
-      Transact("GetClaimDetails", TxMode::kRead, [&](soci::session& s) -> absl::Status {
-        details = ClaimDetails();
-        ASSIGN_OR_RETURN(std::optional<Claim> claim,
-                         LoadClaim(s, dialect_.select_claim, claim_id));
-        found = claim.has_value();
-        if (!found) return absl::OkStatus();
-        details.claim = *std::move(claim);
-        const std::string id(claim_id);
+  RETURN_IF_ERROR(Transact("GetClaimDetails", TxMode::kRead, [&](soci::session& s) -> absl::Status {
+    details = ClaimDetails();
+    ASSIGN_OR_RETURN(std::optional<Claim> claim, LoadClaim(s, dialect_.select_claim, claim_id));
+    found = claim.has_value();
+    if (!found) return absl::OkStatus();
+    details.claim = *std::move(claim);
+    const std::string id(claim_id);
 
-        workflow::Evidence e;
-        int64_t upload_time = 0;
-        Stmt ev(s);
-        ev.Into(e.id).Into(e.file_name).Into(e.content_type).Into(e.size_bytes);
-        ev.Into(e.sha256_hex).Into(e.uploaded_by).Into(upload_time).Use(id);
-        for (bool more = ev.Run(internal::kSelectEvidenceMetadata); more; more = ev.Fetch()) {
-          e.upload_time = DecodeTime(upload_time);
-          details.evidence.push_back(e);
-        }
+    workflow::Evidence e;
+    int64_t upload_time = 0;
+    Stmt ev(s);
+    ev.Into(e.id).Into(e.file_name).Into(e.content_type).Into(e.size_bytes);
+    ev.Into(e.sha256_hex).Into(e.uploaded_by).Into(upload_time).Use(id);
+    for (bool more = ev.Run(internal::kSelectEvidenceMetadata); more; more = ev.Fetch()) {
+      e.upload_time = DecodeTime(upload_time);
+      details.evidence.push_back(e);
+    }
 
-        workflow::Comment c;
-        std::string perspective, visibility;
-        int64_t create_time = 0;
-        Stmt cm(s);
-        cm.Into(c.id).Into(c.author_id).Into(perspective).Into(c.text).Into(visibility);
-        cm.Into(create_time).Use(id);
-        for (bool more = cm.Run(sees_internal ? internal::kSelectAllComments
-                                              : internal::kSelectPublicComments);
-             more; more = cm.Fetch()) {
-          ASSIGN_OR_RETURN(c.perspective, internal::ParsePerspectiveColumn(perspective));
-          ASSIGN_OR_RETURN(c.visibility, internal::ParseVisibility(visibility));
-          c.create_time = DecodeTime(create_time);
-          details.comments.push_back(c);
-        }
+    workflow::Comment c;
+    std::string perspective, visibility;
+    int64_t create_time = 0;
+    Stmt cm(s);
+    cm.Into(c.id).Into(c.author_id).Into(perspective).Into(c.text).Into(visibility);
+    cm.Into(create_time).Use(id);
+    for (bool more =
+             cm.Run(sees_internal ? internal::kSelectAllComments : internal::kSelectPublicComments);
+         more; more = cm.Fetch()) {
+      ASSIGN_OR_RETURN(c.perspective, internal::ParsePerspectiveColumn(perspective));
+      ASSIGN_OR_RETURN(c.visibility, internal::ParseVisibility(visibility));
+      c.create_time = DecodeTime(create_time);
+      details.comments.push_back(c);
+    }
 
-        workflow::HistoryEntry h;
-        std::string kind, history_perspective, json;
-        int64_t time = 0;
-        Stmt hs(s);
-        hs.Into(h.sequence).Into(kind).Into(h.name).Into(h.actor_id).Into(history_perspective);
-        hs.Into(time).Into(json).Use(id);
-        for (bool more = hs.Run(internal::kSelectHistory); more; more = hs.Fetch()) {
-          ASSIGN_OR_RETURN(h.kind, internal::ParseHistoryKind(kind));
-          ASSIGN_OR_RETURN(h.perspective, internal::ParsePerspectiveColumn(history_perspective));
-          h.time = DecodeTime(time);
-          RETURN_IF_ERROR(internal::DecodeHistoryDetails(json, &h));
-          details.history.push_back(h);
-        }
-        return absl::OkStatus();
-      }));
+    workflow::HistoryEntry h;
+    std::string kind, history_perspective, json;
+    int64_t time = 0;
+    Stmt hs(s);
+    hs.Into(h.sequence).Into(kind).Into(h.name).Into(h.actor_id).Into(history_perspective);
+    hs.Into(time).Into(json).Use(id);
+    for (bool more = hs.Run(internal::kSelectHistory); more; more = hs.Fetch()) {
+      ASSIGN_OR_RETURN(h.kind, internal::ParseHistoryKind(kind));
+      ASSIGN_OR_RETURN(h.perspective, internal::ParsePerspectiveColumn(history_perspective));
+      h.time = DecodeTime(time);
+      RETURN_IF_ERROR(internal::DecodeHistoryDetails(json, &h));
+      details.history.push_back(h);
+    }
+    return absl::OkStatus();
+  }));
   if (!found) return absl::NotFoundError(absl::StrCat("claim ", Av(claim_id), " not found"));
   return details;
 }
@@ -1034,10 +1031,9 @@ absl::StatusOr<int> SociRepository::FireDueTimers(absl::Time now, int batch_size
       }
       if (!applied.has_value()) continue;
       if (applied->after.id != claim->id || applied->after.version != claim->version + 1) {
-        return absl::InternalError(absl::StrCat("timer firer returned claim ",
-                                                applied->after.id, " at version ",
-                                                applied->after.version, " for claim ",
-                                                claim->id, " at version ", claim->version));
+        return absl::InternalError(absl::StrCat(
+            "timer firer returned claim ", applied->after.id, " at version ",
+            applied->after.version, " for claim ", claim->id, " at version ", claim->version));
       }
       RETURN_IF_ERROR(Validate(applied->after, applied->decision));
       RETURN_IF_ERROR(WriteDecision(s, applied->after, applied->decision, WriteOptions(),
@@ -1098,9 +1094,8 @@ absl::Status SociRepository::SaveWorkflow(const WorkflowRecord& workflow) {
   if (workflow.name.empty() || workflow.version <= 0) {
     return absl::InvalidArgumentError("workflow needs a name and a positive version");
   }
-  const int64_t create_time = EncodeTime(workflow.create_time == absl::InfinitePast()
-                                             ? absl::Now()
-                                             : workflow.create_time);
+  const int64_t create_time =
+      EncodeTime(workflow.create_time == absl::InfinitePast() ? absl::Now() : workflow.create_time);
   auto body = [&](soci::session& s) -> absl::Status {
     std::string sha;
     {
@@ -1111,9 +1106,9 @@ absl::Status SociRepository::SaveWorkflow(const WorkflowRecord& workflow) {
       st.Use(workflow.name).Use(workflow.version);
       if (st.Run(internal::kSelectWorkflow)) {
         if (sha == workflow.sha256_hex) return absl::OkStatus();
-        return absl::AlreadyExistsError(
-            absl::StrCat("workflow ", workflow.name, " version ", workflow.version,
-                         " is already published with another sha256"));
+        return absl::AlreadyExistsError(absl::StrCat("workflow ", workflow.name, " version ",
+                                                     workflow.version,
+                                                     " is already published with another sha256"));
       }
     }
     Stmt ins(s);
@@ -1132,8 +1127,7 @@ absl::Status SociRepository::SaveWorkflow(const WorkflowRecord& workflow) {
   return status;
 }
 
-absl::StatusOr<WorkflowRecord> SociRepository::GetWorkflow(std::string_view name,
-                                                           int64_t version) {
+absl::StatusOr<WorkflowRecord> SociRepository::GetWorkflow(std::string_view name, int64_t version) {
   WorkflowRecord rec;
   bool found = false;
   const std::string name_value(name);
@@ -1147,7 +1141,8 @@ absl::StatusOr<WorkflowRecord> SociRepository::GetWorkflow(std::string_view name
     return absl::OkStatus();
   }));
   if (!found) {
-    return absl::NotFoundError(absl::StrCat("workflow ", Av(name), " version ", version, " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("workflow ", Av(name), " version ", version, " not found"));
   }
   return rec;
 }
@@ -1263,7 +1258,8 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
   const Dialect& dialect = internal::DialectFor(backend);
 
   // Typical bound values: the plan depends on the statement's shape, not on these.
-  const std::string partner = "partner-1", state = "submitted", key_id = "01J0000000000000000000000";
+  const std::string partner = "partner-1", state = "submitted",
+                    key_id = "01J0000000000000000000000";
   const int64_t now = EncodeTime(absl::Now());
   const int limit = kDefaultPageSize + 1, batch = 100;
   using Binder = std::function<void(Stmt&)>;
@@ -1285,10 +1281,8 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
        [&](Stmt& st) { st.Use(partner).Use(now).Use(now).Use(key_id).Use(limit); }},
       {"list_by_state", ListClaimsSql(dialect, by_state, false),
        [&](Stmt& st) { st.Use(state).Use(limit); }},
-      {"list_breached", ListClaimsSql(dialect, breached, false),
-       [&](Stmt& st) { st.Use(limit); }},
-      {"list_all", ListClaimsSql(dialect, ClaimFilter(), false),
-       [&](Stmt& st) { st.Use(limit); }},
+      {"list_breached", ListClaimsSql(dialect, breached, false), [&](Stmt& st) { st.Use(limit); }},
+      {"list_all", ListClaimsSql(dialect, ClaimFilter(), false), [&](Stmt& st) { st.Use(limit); }},
       {"due_timers", dialect.select_due_timers, [&](Stmt& st) { st.Use(now).Use(batch); }},
       {"next_timer_due", std::string(internal::kSelectNextTimerDue), [](Stmt&) {}},
   };

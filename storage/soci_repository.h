@@ -23,7 +23,7 @@ struct StorageOptions {
   int64_t max_evidence_bytes = 10 * 1024 * 1024;
   int max_retries = 5;  // deadlocks, lock-wait timeouts, lost connections
   absl::Duration busy_timeout = absl::Seconds(5);  // SQLite
-  bool migrate = true;  // run migrations on open
+  bool migrate = true;                             // run migrations on open
 };
 
 // Opens the database (creating the SQLite file if needed), runs pending migrations under a lock

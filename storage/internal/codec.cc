@@ -1,5 +1,4 @@
 #include "storage/internal/codec.h"
-#include "storage/internal/strings.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "storage/internal/strings.h"
 
 namespace claims::storage::internal {
 namespace {
@@ -50,15 +50,13 @@ constexpr std::pair<workflow::SlaStatus, std::string_view> kSlaNames[] = {
     {workflow::SlaStatus::kBreached, "breached"},
 };
 constexpr std::pair<workflow::TimerStatus, std::string_view> kTimerNames[] = {
-    {workflow::TimerStatus::kArmed, "armed"},
-    {workflow::TimerStatus::kPaused, "paused"},
-    {workflow::TimerStatus::kBreached, "breached"},
-    {workflow::TimerStatus::kFired, "fired"},
+    {workflow::TimerStatus::kArmed, "armed"},         {workflow::TimerStatus::kPaused, "paused"},
+    {workflow::TimerStatus::kBreached, "breached"},   {workflow::TimerStatus::kFired, "fired"},
     {workflow::TimerStatus::kCancelled, "cancelled"},
 };
 constexpr std::pair<workflow::HistoryKind, std::string_view> kHistoryNames[] = {
-    {workflow::HistoryKind::kCreated, "created"}, {workflow::HistoryKind::kAction, "action"},
-    {workflow::HistoryKind::kEdit, "edit"},       {workflow::HistoryKind::kComment, "comment"},
+    {workflow::HistoryKind::kCreated, "created"},   {workflow::HistoryKind::kAction, "action"},
+    {workflow::HistoryKind::kEdit, "edit"},         {workflow::HistoryKind::kComment, "comment"},
     {workflow::HistoryKind::kEvidence, "evidence"}, {workflow::HistoryKind::kTimer, "timer"},
 };
 constexpr std::pair<workflow::CommentVisibility, std::string_view> kVisibilityNames[] = {
@@ -191,8 +189,7 @@ absl::Status DecodeHistoryDetails(std::string_view json, workflow::HistoryEntry*
     entry->internal_comment = j->value("internal_comment", false);
     entry->changes.clear();
     for (const Json& c : j->at("changes")) {
-      entry->changes.push_back({c.at("field").get<std::string>(),
-                                c.at("before").get<std::string>(),
+      entry->changes.push_back({c.at("field").get<std::string>(), c.at("before").get<std::string>(),
                                 c.at("after").get<std::string>()});
     }
   } catch (const Json::exception& e) {

@@ -1,7 +1,7 @@
 #include "storage/internal/dialect.h"
-#include "storage/internal/strings.h"
 
 #include "absl/strings/str_cat.h"
+#include "storage/internal/strings.h"
 
 namespace claims::storage::internal {
 namespace {
@@ -36,7 +36,8 @@ Dialect MakeMySql() {
   d.begin_write = "START TRANSACTION";
   d.begin_read = {"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
                   "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"};
-  std::string select_claim = absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims WHERE id = :id");
+  std::string select_claim =
+      absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims WHERE id = :id");
   d.select_claim = select_claim;
   d.select_claim_for_update = absl::StrCat(select_claim, " FOR UPDATE");
   d.select_claim_for_sweep = absl::StrCat(select_claim, " FOR UPDATE SKIP LOCKED");
@@ -56,7 +57,8 @@ Dialect MakeSqlite() {
   // another writer got in between. With one writer at a time, no row locks are needed.
   d.begin_write = "BEGIN IMMEDIATE";
   d.begin_read = {"BEGIN"};
-  std::string select_claim = absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims WHERE id = :id");
+  std::string select_claim =
+      absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims WHERE id = :id");
   d.select_claim = select_claim;
   d.select_claim_for_update = select_claim;
   d.select_claim_for_sweep = select_claim;

@@ -149,7 +149,8 @@ inline constexpr std::string_view kListClaimsOrder =
 inline constexpr std::string_view kSelectTimersOfClaimsPrefix =
     "SELECT claim_id, name, status, started_at, due_at, warn_at, warned, remaining_us "
     "FROM timers WHERE claim_id IN (";
-inline constexpr std::string_view kSelectTimersOfClaimsOrder = ") ORDER BY claim_id, position, name";
+inline constexpr std::string_view kSelectTimersOfClaimsOrder =
+    ") ORDER BY claim_id, position, name";
 
 inline constexpr std::string_view kCommit = "COMMIT";
 inline constexpr std::string_view kRollback = "ROLLBACK";
@@ -163,7 +164,7 @@ struct Dialect {
   std::string begin_write;
   // A transaction whose reads all see one snapshot.
   std::vector<std::string> begin_read;
-  std::string select_claim;            // no lock
+  std::string select_claim;             // no lock
   std::string select_claim_for_update;  // locks the row until commit
   // Locks the row for a timer sweep, or returns nothing if another transaction holds it, so a
   // sweeper never waits on a claim while holding timer locks.

@@ -10,11 +10,11 @@
 #define CLAIMS_STORAGE_CONCAT_INNER(a, b) a##b
 #define CLAIMS_STORAGE_CONCAT(a, b) CLAIMS_STORAGE_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr) RETURN_IF_ERROR_IMPL(CLAIMS_STORAGE_CONCAT(status_, __COUNTER__), expr)
-#define RETURN_IF_ERROR_IMPL(status, expr)          \
-  do {                                              \
-    if (absl::Status status = (expr); !status.ok()) \
-      return status;                                \
+#define RETURN_IF_ERROR(expr) \
+  RETURN_IF_ERROR_IMPL(CLAIMS_STORAGE_CONCAT(status_, __COUNTER__), expr)
+#define RETURN_IF_ERROR_IMPL(status, expr)                         \
+  do {                                                             \
+    if (absl::Status status = (expr); !status.ok()) return status; \
   } while (false)
 
 #define ASSIGN_OR_RETURN(lhs, rexpr) \

@@ -1,11 +1,11 @@
 #include "storage/internal/url.h"
-#include "storage/internal/strings.h"
 
 #include <cctype>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "storage/internal/strings.h"
 
 namespace claims::storage::internal {
 namespace {
@@ -24,12 +24,10 @@ int HexValue(char c) {
 // SOCI splits connection strings on spaces and lets values be quoted (single quotes for MySQL,
 // double quotes for SQLite); it has no escape for the quote itself, so such values are refused
 // rather than mangled.
-absl::StatusOr<std::string> ConnectValue(std::string_view key, std::string_view value,
-                                         char quote) {
+absl::StatusOr<std::string> ConnectValue(std::string_view key, std::string_view value, char quote) {
   if (value.find(quote) != std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("storage url: the ", Av(key), " must not contain the character ",
-                     std::string(1, quote)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "storage url: the ", Av(key), " must not contain the character ", std::string(1, quote)));
   }
   return absl::StrCat(Av(key), "=", std::string(1, quote), Av(value), std::string(1, quote));
 }

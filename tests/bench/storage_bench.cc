@@ -233,16 +233,16 @@ class Bench {
           soci::use(rec.request_hash), soci::use(rec.response), soci::use(expire);
       soci::statement upd =
           (s.prepare << in::kUpdateClaim, soci::use(c.fields.mpn_id), soci::use(empty),
-           soci::use(empty), soci::use(empty), soci::use(empty), soci::use(empty),
-           soci::use(empty), soci::use(empty), soci::use(empty), soci::use(products),
-           soci::use(empty), soci::use(c.state), soci::use(state_entered), soci::use(sla),
-           soci::use(due), soci::use(evidence), soci::use(facts), soci::use(version),
-           soci::use(now_us), soci::use(token), soci::use(c.id), soci::use(expected));
+           soci::use(empty), soci::use(empty), soci::use(empty), soci::use(empty), soci::use(empty),
+           soci::use(empty), soci::use(empty), soci::use(products), soci::use(empty),
+           soci::use(c.state), soci::use(state_entered), soci::use(sla), soci::use(due),
+           soci::use(evidence), soci::use(facts), soci::use(version), soci::use(now_us),
+           soci::use(token), soci::use(c.id), soci::use(expected));
       upd.execute(true);
       if (upd.get_affected_rows() != 1) Die("direct: version conflict");
-      s << dialect.upsert_timer, soci::use(c.id), soci::use(c.timers[0].name),
-          soci::use(position), soci::use(armed), soci::use(started), soci::use(due),
-          soci::use(never), soci::use(warned), soci::use(zero), soci::use(due);
+      s << dialect.upsert_timer, soci::use(c.id), soci::use(c.timers[0].name), soci::use(position),
+          soci::use(armed), soci::use(started), soci::use(due), soci::use(never), soci::use(warned),
+          soci::use(zero), soci::use(due);
       int64_t sequence = 0;
       s << in::kSelectMaxHistorySequence, soci::use(c.id), soci::into(sequence);
       ++sequence;
@@ -318,8 +318,8 @@ int Main() {
                                     c.backend, c.writers, c.repository_tps, c.direct_tps, ratio));
     if (c.backend == "mariadb" && c.writers == 16) mariadb_16 = ratio;
   }
-  std::printf("{\"bench\":\"storage\",\"seconds_per_measurement\":%.2f,\"results\":[%s]",
-              seconds, results.c_str());
+  std::printf("{\"bench\":\"storage\",\"seconds_per_measurement\":%.2f,\"results\":[%s]", seconds,
+              results.c_str());
   if (mariadb_16 >= 0) std::printf(",\"mariadb_16_ratio\":%.3f", mariadb_16);
   std::printf("}\n");
   return 0;

@@ -53,8 +53,8 @@ BigDecision MakeBigDecision(const workflow::Claim& before, absl::Time now) {
   ev.type = "claim_submitted";
   d.events.push_back(ev);
   b.after = workflow::ApplyDecision(before, d, now);
-  b.options.idempotency = IdempotencyRecord{"scope", "req-big", "hash", "response",
-                                            now + absl::Hours(1)};
+  b.options.idempotency =
+      IdempotencyRecord{"scope", "req-big", "hash", "response", now + absl::Hours(1)};
   return b;
 }
 
@@ -95,9 +95,9 @@ TEST_P(AtomicityTest, FailureAfterAnyStepLeavesNothingBehind) {
     SetWriteHookForTest(*repo_, nullptr);
     if (failing == "before_commit") {
       // Reaching the commit is success; the step list shows every step ran.
-      EXPECT_EQ(seen, (std::vector<std::string>{"idempotency", "claim", "timers", "history",
-                                                "comments", "evidence", "events",
-                                                "before_commit", "after_commit"}));
+      EXPECT_EQ(seen,
+                (std::vector<std::string>{"idempotency", "claim", "timers", "history", "comments",
+                                          "evidence", "events", "before_commit", "after_commit"}));
       ASSERT_OK(status);
       return;
     }

@@ -75,13 +75,11 @@ TEST(StorageUrlTest, ParsesBothBackends) {
 }
 
 TEST(StorageUrlTest, RejectsMalformedUrls) {
-  for (const char* url :
-       {"postgres://u:p@h/db", "sqlite:", "mysql://h/db", "mysql://u:p@h:99999/db",
-        "mysql://u:p@h/db;drop", "mysql://u:p%zz@h/db", "mysql://u:p%2@h/db",
-        "mysql://u:it's@h/db", "mysql://u:p@h/"}) {
+  for (const char* url : {"postgres://u:p@h/db", "sqlite:", "mysql://h/db",
+                          "mysql://u:p@h:99999/db", "mysql://u:p@h/db;drop", "mysql://u:p%zz@h/db",
+                          "mysql://u:p%2@h/db", "mysql://u:it's@h/db", "mysql://u:p@h/"}) {
     SCOPED_TRACE(url);
-    EXPECT_THAT(internal::ParseStorageUrl(url, true),
-                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(internal::ParseStorageUrl(url, true), StatusIs(absl::StatusCode::kInvalidArgument));
   }
   EXPECT_OK(internal::ParseStorageUrl("mysql://u:p@h/", false));
   absl::Status bad = internal::ParseStorageUrl("mysql://u:secret'@h/db", true).status();
@@ -126,9 +124,8 @@ TEST_P(DatabaseTest, ConcurrentStartsMigrateOnce) {
   std::vector<absl::Status> results(kStarts);
   std::vector<std::thread> threads;
   for (int i = 0; i < kStarts; ++i) {
-    threads.emplace_back([&, i] {
-      results[static_cast<size_t>(i)] = OpenSociRepository(options_).status();
-    });
+    threads.emplace_back(
+        [&, i] { results[static_cast<size_t>(i)] = OpenSociRepository(options_).status(); });
   }
   for (std::thread& t : threads) t.join();
   for (const absl::Status& s : results) EXPECT_OK(s);

@@ -276,14 +276,14 @@ TEST_P(QueryTest, TimerLeftAloneByTheFirerStaysDue) {
   }));
   EXPECT_EQ(count, 0);
   // A firer that fails rolls back too: the timer is still due for the next sweep.
-  EXPECT_THAT(repo_->FireDueTimers(now, 10,
-                                   [&](const workflow::Claim& claim,
-                                       const workflow::TimerInstance& t) {
-                                     std::optional<AppliedDecision> out = Breach(claim, t, now);
-                                     out->after.version += 5;
-                                     return out;
-                                   }),
-              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(
+      repo_->FireDueTimers(now, 10,
+                           [&](const workflow::Claim& claim, const workflow::TimerInstance& t) {
+                             std::optional<AppliedDecision> out = Breach(claim, t, now);
+                             out->after.version += 5;
+                             return out;
+                           }),
+      StatusIs(absl::StatusCode::kInternal));
   ASSERT_OK_AND_ASSIGN(count, repo_->FireDueTimers(now, 10, [&](auto& claim, auto& t) {
     return Breach(claim, t, now);
   }));
@@ -305,9 +305,8 @@ TEST_P(QueryTest, ConcurrentSweepersFireEachTimerExactlyOnce) {
   for (int s = 0; s < kSweepers; ++s) {
     sweepers.emplace_back([&] {
       for (int rounds = 0; rounds < 200; ++rounds) {
-        absl::StatusOr<int> n = repo_->FireDueTimers(now, 5, [&](auto& claim, auto& t) {
-          return Breach(claim, t, now);
-        });
+        absl::StatusOr<int> n = repo_->FireDueTimers(
+            now, 5, [&](auto& claim, auto& t) { return Breach(claim, t, now); });
         ASSERT_TRUE(n.ok()) << n.status();
         total += *n;
         absl::StatusOr<absl::Time> next = repo_->NextTimerDue();

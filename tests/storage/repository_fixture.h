@@ -53,7 +53,6 @@ class RepositoryTest : public ::testing::TestWithParam<TestBackend> {
   }
 
  public:
-
   absl::StatusOr<std::unique_ptr<Repository>> OpenAnother() { return OpenSociRepository(options_); }
 
   // A claim as the server would create it: version 1, one armed timer, the creation decision.

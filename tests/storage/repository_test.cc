@@ -169,8 +169,8 @@ TEST_P(RepositoryTest, IdempotencyRecordIsStoredWithTheDecision) {
   EXPECT_EQ(found->expire_time, now + absl::Hours(24));
   ASSERT_OK_AND_ASSIGN(found, repo_->FindIdempotencyRecord("partner/p2/actor/u1", "req-1", now));
   EXPECT_FALSE(found.has_value()) << "request ids are scoped";
-  ASSERT_OK_AND_ASSIGN(found, repo_->FindIdempotencyRecord("partner/p1/actor/u1", "req-1",
-                                                           now + absl::Hours(25)));
+  ASSERT_OK_AND_ASSIGN(
+      found, repo_->FindIdempotencyRecord("partner/p1/actor/u1", "req-1", now + absl::Hours(25)));
   EXPECT_FALSE(found.has_value()) << "expired records are ignored";
 }
 
@@ -287,14 +287,14 @@ TEST_P(RepositoryTest, CommentsOfInternalVisibilityAreHiddenFromPartners) {
   d.comments.push_back(MakeComment("u1", "public note", now));
   ASSERT_OK(repo_->ApplyDecision(workflow::ApplyDecision(before, d, now), d, {}));
 
-  for (workflow::Perspective p : {workflow::Perspective::kPartner,
-                                  workflow::Perspective::kCustomer}) {
+  for (workflow::Perspective p :
+       {workflow::Perspective::kPartner, workflow::Perspective::kCustomer}) {
     ASSERT_OK_AND_ASSIGN(ClaimDetails details, repo_->GetClaimDetails(before.id, p));
     ASSERT_THAT(details.comments, SizeIs(1));
     EXPECT_EQ(details.comments[0].text, "public note");
   }
-  for (workflow::Perspective p : {workflow::Perspective::kReviewer,
-                                  workflow::Perspective::kSystem}) {
+  for (workflow::Perspective p :
+       {workflow::Perspective::kReviewer, workflow::Perspective::kSystem}) {
     ASSERT_OK_AND_ASSIGN(ClaimDetails details, repo_->GetClaimDetails(before.id, p));
     ASSERT_THAT(details.comments, SizeIs(2));
     EXPECT_EQ(details.comments[0].visibility == workflow::CommentVisibility::kInternal,

@@ -58,9 +58,9 @@ inline absl::StatusOr<std::string> TestMariaDbServerUrl() {
   std::ifstream in(file);
   std::string url;
   if (!in || !std::getline(in, url)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot read the MariaDB URL from ", file,
-        ": the test server is not running (tests/testing/mariadb.sh start DIR)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read the MariaDB URL from ", file,
+                     ": the test server is not running (tests/testing/mariadb.sh start DIR)"));
   }
   url = std::string(absl::StripAsciiWhitespace(url));
   if (url.empty() || url.back() != '/') {
@@ -103,9 +103,8 @@ inline absl::StatusOr<std::string> FreshMariaDbUrl() {
   storage::StorageOptions options;
   options.url = url;
   if (absl::Status created = storage::CreateDatabaseIfMissing(options); !created.ok()) {
-    return absl::Status(created.code(),
-                        absl::StrCat("test MariaDB at ", *server,
-                                     " is not reachable: ", created.message()));
+    return absl::Status(created.code(), absl::StrCat("test MariaDB at ", *server,
+                                                     " is not reachable: ", created.message()));
   }
   return url;
 }
