@@ -102,6 +102,9 @@ struct ReasonInput {
   std::string catalog;
   int32_t min = 1;
   int32_t max = 1;
+  // The codes callers may pick, when only part of the catalog applies (e.g. reviewers reject
+  // for review reasons, not on a partner's or customer's behalf); empty: the whole catalog.
+  std::vector<std::string> codes;
 };
 
 struct TransitionInputs {

@@ -251,8 +251,9 @@ void CheckInputs(const TransitionInfo& transition, const Claim& claim, const Act
     for (std::size_t i = 0; i < reasons.size(); ++i) {
       if (transition.reason_codes == nullptr ||
           !transition.reason_codes->contains(internal::Key(reasons[i]))) {
-        violations.push_back({"reasons", absl::StrCat("unknown reason \"", reasons[i],
-                                                      "\" (catalog ", spec.catalog, ")")});
+        violations.push_back(
+            {"reasons", absl::StrCat("\"", def.id, "\" does not accept reason \"", reasons[i],
+                                     "\" (catalog ", spec.catalog, ")")});
         continue;
       }
       for (std::size_t j = 0; j < i; ++j) {

@@ -566,11 +566,14 @@ class Loader {
     if (!map.ok()) return;
     if (const YAML::Node* reasons = map.Get("reasons")) {
       MapReader reasons_map(reader_, *reasons, map.Path("reasons"), "reasons",
-                            {"catalog", "min", "max"});
+                            {"catalog", "codes", "min", "max"});
       if (reasons_map.ok()) {
         ReasonInput input;
         if (const YAML::Node* catalog = reasons_map.Required("catalog")) {
           input.catalog = reader_.Id(*catalog, reasons_map.Path("catalog")).value_or("");
+        }
+        if (const YAML::Node* codes = reasons_map.Get("codes")) {
+          input.codes = reader_.IdList(*codes, reasons_map.Path("codes"));
         }
         std::optional<int64_t> min;
         std::optional<int64_t> max;

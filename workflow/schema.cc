@@ -307,6 +307,7 @@ constexpr std::string_view kWorkflowSchema = R"json({
               "description": "Reason codes the caller picks. Absent: reasons are not accepted.",
               "properties": {
                 "catalog": {"$ref": "#/$defs/id", "description": "Catalog the codes come from."},
+                "codes": {"$ref": "#/$defs/ids", "description": "The codes callers may pick, when only part of the catalog applies. Absent: the whole catalog."},
                 "min": {"type": "integer", "minimum": 0, "description": "Fewest codes (default 1)."},
                 "max": {"type": "integer", "minimum": 1, "description": "Most codes (default: min)."}
               }

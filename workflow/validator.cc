@@ -320,6 +320,7 @@ class Validator {
         const ReasonInput& reasons = *transition.inputs.reasons;
         const std::string reasons_path = Sub(Sub(path, "inputs"), "reasons");
         const CatalogDef* catalog = CheckCatalog(reasons.catalog, Sub(reasons_path, "catalog"));
+        CheckCodes(catalog, reasons.codes, Sub(reasons_path, "codes"));
         if (reasons.min < 0) {
           Report(Sub(reasons_path, "min"),
                  Cat("reasons min must not be negative, found ", reasons.min));
@@ -331,8 +332,12 @@ class Validator {
           Report(Sub(reasons_path, "min"),
                  Cat("reasons min (", reasons.min, ") is greater than max (", reasons.max, ")"));
         }
-        if (catalog != nullptr && reasons.min > 0 &&
-            static_cast<std::size_t>(reasons.min) > catalog->entries.size()) {
+        if (!reasons.codes.empty() && reasons.min > 0 &&
+            static_cast<std::size_t>(reasons.min) > reasons.codes.size()) {
+          Report(Sub(reasons_path, "min"), Cat("reasons min (", reasons.min, ") exceeds the ",
+                                               reasons.codes.size(), " codes allowed"));
+        } else if (catalog != nullptr && reasons.min > 0 &&
+                   static_cast<std::size_t>(reasons.min) > catalog->entries.size()) {
           Report(Sub(reasons_path, "min"),
                  Cat("reasons min (", reasons.min, ") exceeds the ", catalog->entries.size(),
                      " entries of catalog '", catalog->id, "'"));
@@ -473,6 +478,13 @@ class Validator {
                  " reasons from '", input.catalog, "'; timer '", timer.id, "' gives ", given));
     }
     CheckCodes(FindById(definition_.catalogs, input.catalog), timer.reasons, reasons_path);
+    for (const std::string& code : timer.reasons) {
+      if (!input.codes.empty() &&
+          std::find(input.codes.begin(), input.codes.end(), code) == input.codes.end()) {
+        Report(reasons_path, Cat("transition '", transition.id, "' does not accept reason '", code,
+                                 "' (codes: ", Join(input.codes, ", "), ")"));
+      }
+    }
   }
 
   void CheckTimers() {

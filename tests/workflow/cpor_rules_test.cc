@@ -436,12 +436,19 @@ TEST_F(CporTest, RejectNeedsARejectionReason) {
   EXPECT_THAT(d.history[0].reasons, ElementsAre("insufficient_poe"));
 }
 
-TEST_F(CporTest, EveryReferenceRejectionReasonIsAccepted) {
+TEST_F(CporTest, ReviewersRejectForReviewReasonsOnly) {
   for (const char* reason :
-       {"partner_request", "customer_decline", "insufficient_poe", "missing_customer_consent",
-        "missing_products", "no_partner_response", "poe_unavailable"}) {
+       {"insufficient_poe", "missing_customer_consent", "missing_products", "poe_unavailable"}) {
     MustDecide(engine().Decide(UnderReview(monday_), {"reject", {reason}, "", {}}, kReviewer,
                                monday_ + absl::Hours(3)));
+  }
+  // These belong to the partner (withdraw), the customer (deny_consent) and the SLA timer
+  // (expire_partner_action); a reviewer giving one would, e.g., make the claim undisputable.
+  for (const char* reason : {"partner_request", "customer_decline", "no_partner_response"}) {
+    Rejection r = MustRefuse(engine().Decide(UnderReview(monday_), {"reject", {reason}, "", {}},
+                                             kReviewer, monday_ + absl::Hours(3)));
+    EXPECT_EQ(r.code, RejectionCode::kInvalidInput) << reason;
+    EXPECT_THAT(r.violations, ElementsAre(Field(&FieldViolation::field, "reasons"))) << reason;
   }
 }
 

@@ -113,7 +113,7 @@ std::shared_ptr<const Definition> MiniDefinition() {
   submit.events = {{"submitted", {{"channel", "portal"}}}};
 
   TransitionDef ask = Transition("ask", {"open"}, "waiting", {"reviewer"});
-  ask.inputs.reasons = ReasonInput{"info", 1, 2};
+  ask.inputs.reasons = ReasonInput{"info", 1, 2, {}};
   ask.inputs.comment = Requirement::kRequired;
 
   TransitionDef answer = Transition("answer", {"waiting"}, "open", {"partner"});
@@ -123,10 +123,10 @@ std::shared_ptr<const Definition> MiniDefinition() {
   accept.inputs.comment = Requirement::kForbidden;
 
   TransitionDef close = Transition("close", {"open"}, "closed", {"reviewer"});
-  close.inputs.reasons = ReasonInput{"reasons", 1, 1};
+  close.inputs.reasons = ReasonInput{"reasons", 1, 1, {}};
 
   TransitionDef expire = Transition("expire", {"waiting"}, "closed", {"system"});
-  expire.inputs.reasons = ReasonInput{"reasons", 1, 1};
+  expire.inputs.reasons = ReasonInput{"reasons", 1, 1, {}};
 
   TransitionDef withdraw = Transition("withdraw", {"draft", "open"}, "closed", {"partner"});
   withdraw.implied_reasons = ReasonSet{"reasons", {"r3"}};

@@ -289,6 +289,24 @@ TEST_F(ValidatorTest, ReasonMinGreaterThanMax) {
   EXPECT_THAT(Problems(), ElementsAre(At(13, "3,", "reasons min (3) is greater than max (2)")));
 }
 
+TEST_F(ValidatorTest, ReasonCodesMustComeFromTheCatalog) {
+  Append({"catalogs:",
+          "  - {id: why, entries: [{id: a, display_name: A}, {id: b, display_name: B}]}"});
+  Set(13,
+      "  - {id: close, display_name: Close, from: [open], to: done, roles: [partner], "
+      "inputs: {reasons: {catalog: why, codes: [a, zed], min: 1, max: 2}}}");
+  EXPECT_THAT(Problems(), ElementsAre(At(13, "zed", "unknown code 'zed' in catalog 'why'")));
+}
+
+TEST_F(ValidatorTest, ReasonMinBeyondAllowedCodes) {
+  Append({"catalogs:",
+          "  - {id: why, entries: [{id: a, display_name: A}, {id: b, display_name: B}]}"});
+  Set(13,
+      "  - {id: close, display_name: Close, from: [open], to: done, roles: [partner], "
+      "inputs: {reasons: {catalog: why, codes: [a], min: 2, max: 2}}}");
+  EXPECT_THAT(Problems(), ElementsAre(At(13, "2,", "reasons min (2) exceeds the 1 codes allowed")));
+}
+
 TEST_F(ValidatorTest, ReasonMinBeyondCatalog) {
   Append({"catalogs:", "  - {id: why, entries: [{id: a, display_name: A}]}"});
   Set(13,

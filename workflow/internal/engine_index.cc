@@ -27,7 +27,14 @@ EngineIndex::EngineIndex(const Definition& definition)
     TransitionInfo info;
     info.def = &transition;
     if (transition.inputs.reasons.has_value()) {
-      info.reason_codes = Catalog(transition.inputs.reasons->catalog);
+      const ReasonInput& reasons = *transition.inputs.reasons;
+      if (reasons.codes.empty()) {
+        info.reason_codes = Catalog(reasons.catalog);
+      } else {
+        auto& subset = reason_subsets_.emplace_back(std::make_unique<CodeSet>());
+        for (const std::string& code : reasons.codes) subset->insert(Key(code));
+        info.reason_codes = subset.get();
+      }
     }
     for (const GuardDef& guard : transition.guards) {
       info.guard_calendars.push_back(&CalendarOrDefault(guard.calendar));

@@ -21,7 +21,8 @@ using CodeSet = absl::flat_hash_set<absl::string_view>;
 
 struct TransitionInfo {
   const TransitionDef* def = nullptr;
-  const CodeSet* reason_codes = nullptr;  // the catalog inputs.reasons names; null if none
+  // The codes inputs.reasons accepts (its `codes`, else its whole catalog); null if none.
+  const CodeSet* reason_codes = nullptr;
   std::vector<const BusinessCalendar*> guard_calendars;  // one per guard, never null
 };
 
@@ -73,6 +74,7 @@ class EngineIndex {
   absl::flat_hash_map<absl::string_view, const StateDef*> state_by_id_;
   absl::flat_hash_map<absl::string_view, std::vector<const TransitionInfo*>> transitions_from_;
   absl::flat_hash_map<absl::string_view, std::unique_ptr<CodeSet>> catalogs_;
+  std::vector<std::unique_ptr<CodeSet>> reason_subsets_;
   absl::flat_hash_map<absl::string_view, Perspective> role_perspective_;
   absl::flat_hash_map<absl::string_view, const BusinessCalendar*> calendars_;
   std::vector<TimerInfo> timers_;
