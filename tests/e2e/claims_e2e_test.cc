@@ -670,6 +670,9 @@ TEST_P(ClaimsE2eTest, RejectNeedsARejectionReason) {
   ASSERT_THAT(status, HasCode(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(client_->Act(Reviewer(), claim.name(), "reject", &claim, {"missing_all_poe"}),
               HasCode(grpc::StatusCode::INVALID_ARGUMENT));  // an info reason, not a rejection
+  // A partner's own request is the partner's to make (withdraw), not a reviewer's verdict.
+  EXPECT_THAT(client_->Act(Reviewer(), claim.name(), "reject", &claim, {"partner_request"}),
+              HasCode(grpc::StatusCode::INVALID_ARGUMENT));
   ASSERT_TRUE(client_->Act(Reviewer(), claim.name(), "reject", &claim, {"missing_products"}).ok());
   EXPECT_EQ(claim.state(), "rejected");
 }
