@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/outcome_helpers.h"
 
 namespace claims::workflow {
 namespace {
@@ -21,12 +22,7 @@ absl::TimeZone Zone(const std::string& name) {
   return zone;
 }
 
-absl::Time At(const std::string& rfc3339) {
-  absl::Time t;
-  std::string error;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error)) << rfc3339 << error;
-  return t;
-}
+using ::claims::testing::At;
 
 const std::set<absl::Weekday> kSaturdaySunday = {absl::Weekday::saturday, absl::Weekday::sunday};
 

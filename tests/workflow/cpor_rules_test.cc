@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/outcome_helpers.h"
 #include "workflow/decision.h"
 #include "workflow/engine.h"
 #include "workflow/loader.h"
@@ -45,35 +46,10 @@ std::string SourceDir() {
   return dir == nullptr ? std::string() : std::string(dir);
 }
 
-absl::Time At(const std::string& rfc3339) {
-  absl::Time t;
-  std::string error;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error)) << rfc3339 << error;
-  return t;
-}
-
-Decision MustDecide(const Outcome& outcome) {
-  if (const auto* rejection = std::get_if<Rejection>(&outcome)) {
-    ADD_FAILURE() << "refused: " << rejection->reason << ": " << rejection->message;
-    return Decision();
-  }
-  return std::get<Decision>(outcome);
-}
-
-Rejection MustRefuse(const Outcome& outcome) {
-  if (const auto* decision = std::get_if<Decision>(&outcome)) {
-    ADD_FAILURE() << "decided " << decision->name << " -> " << decision->to_state;
-    return Rejection();
-  }
-  return std::get<Rejection>(outcome);
-}
-
-const TimerInstance* TimerIn(const std::vector<TimerInstance>& timers, const std::string& name) {
-  for (const TimerInstance& t : timers) {
-    if (t.name == name) return &t;
-  }
-  return nullptr;
-}
+using ::claims::testing::At;
+using ::claims::testing::MustDecide;
+using ::claims::testing::MustRefuse;
+using ::claims::testing::TimerIn;
 
 std::vector<std::string> EventTypes(const Decision& d) {
   std::vector<std::string> types;
