@@ -1,6 +1,10 @@
 // Opening, migrating, reconnecting and query plans; ids and storage URLs.
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -202,26 +206,52 @@ TEST(MariaDbTest, UnreachableServerIsUnavailable) {
   EXPECT_THAT(OpenSociRepository(options), StatusIs(absl::StatusCode::kUnavailable));
 }
 
-// Runs the test server's restart: same port, same data, every open connection dropped.
-void RestartMariaDb() {
-  absl::StatusOr<std::string> dir = testing::TestMariaDbDir();
-  ASSERT_TRUE(dir.ok()) << dir.status();
-  std::string command =
-      absl::StrCat("'", testing::TestMariaDbScript(), "' restart '", *dir, "' >/dev/null");
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
-}
+// A MariaDB of this test's own (tests/testing/mariadb.sh), so that restarting it drops no
+// connection of the other storage and end-to-end tests that ctest runs in parallel.
+class PrivateMariaDb {
+ public:
+  PrivateMariaDb()
+      : dir_((std::filesystem::temp_directory_path() /
+              absl::StrCat("claims-private-mariadb-", ::getpid()))
+                 .string()) {}
+  ~PrivateMariaDb() {
+    Run("stop");
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  bool Start() { return Run("start"); }
+  // Same port, same data, every open connection dropped.
+  bool Restart() { return Run("restart"); }
+  absl::StatusOr<std::string> Url() const {
+    std::ifstream in(dir_ + "/url");
+    std::string url;
+    if (!std::getline(in, url)) return absl::NotFoundError("no url file in " + dir_);
+    return url + "claims_reconnect";
+  }
+
+ private:
+  bool Run(const char* command) const {
+    const std::string line =
+        absl::StrCat("'", testing::TestMariaDbScript(), "' ", command, " '", dir_, "' >/dev/null");
+    return std::system(line.c_str()) == 0;
+  }
+  std::string dir_;
+};
 
 TEST(MariaDbTest, RepositoryReconnectsAfterTheServerRestarts) {
-  ASSERT_OK_AND_ASSIGN(std::string url, testing::FreshMariaDbUrl());
+  PrivateMariaDb server;
+  ASSERT_TRUE(server.Start());
+  ASSERT_OK_AND_ASSIGN(std::string url, server.Url());
   StorageOptions options;
   options.url = url;
   options.pool_size = 3;
+  ASSERT_OK(CreateDatabaseIfMissing(options));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> repo, OpenSociRepository(options));
   RepositoryTest::NewClaim n = RepositoryTest::MakeClaim("p1", T0());
   ASSERT_OK(repo->CreateClaim(n.claim, n.decision, WriteOptions()));
 
-  RestartMariaDb();
-  if (HasFatalFailure()) return;
+  ASSERT_TRUE(server.Restart());
 
   // Every pooled connection is now dead; each is replaced on first use and the call retried.
   for (int i = 0; i < 4; ++i) ASSERT_OK(repo->GetClaim(n.claim.id).status());

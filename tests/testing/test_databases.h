@@ -69,23 +69,8 @@ inline absl::StatusOr<std::string> TestMariaDbServerUrl() {
   return url;
 }
 
-// The test MariaDB's directory and control script, for tests that restart the server
-// (`<script> restart <dir>`). From CLAIMS_TEST_MARIADB_DIR and CLAIMS_TEST_MARIADB_SCRIPT; when
-// ctest did not pass them (a list-valued ENVIRONMENT given to gtest_discover_tests keeps only its
-// first entry unless the ';' are escaped), the directory is the one holding the URL file
-// (mariadb.sh writes DIR/url) and the script is the one beside this header.
-inline absl::StatusOr<std::string> TestMariaDbDir() {
-  if (const char* dir = std::getenv("CLAIMS_TEST_MARIADB_DIR"); dir != nullptr && *dir != '\0') {
-    return std::string(dir);
-  }
-  const char* file = std::getenv("CLAIMS_TEST_MYSQL_URL_FILE");
-  if (file == nullptr || *file == '\0') {
-    return absl::FailedPreconditionError(
-        "neither CLAIMS_TEST_MARIADB_DIR nor CLAIMS_TEST_MYSQL_URL_FILE is set: run through ctest");
-  }
-  return std::filesystem::path(file).parent_path().string();
-}
-
+// The control script of test MariaDB servers (tests/testing/mariadb.sh), for tests that start
+// a server of their own: CLAIMS_TEST_MARIADB_SCRIPT, else the script beside this header.
 inline std::string TestMariaDbScript() {
   if (const char* script = std::getenv("CLAIMS_TEST_MARIADB_SCRIPT");
       script != nullptr && *script != '\0') {
