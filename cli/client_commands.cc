@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "absl/status/status.h"
 #include "claims/v1/claims_service.grpc.pb.h"
 #include "cli/command_registry.h"
 #include "google/rpc/error_details.pb.h"
@@ -38,7 +39,10 @@ void PrintJson(const google::protobuf::Message& message) {
 }
 
 int PrintError(const grpc::Status& status) {
-  std::cerr << "error: " << status.error_code() << " " << status.error_message() << "\n";
+  // gRPC and absl share the canonical code numbering.
+  std::cerr << "error: "
+            << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "
+            << status.error_message() << "\n";
   google::rpc::Status details;
   if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
     for (const auto& any : details.details()) {
