@@ -72,15 +72,23 @@ pb::Claim ClaimsLogic::ClaimToProto(const workflow::Engine& engine, const workfl
   return out;
 }
 
-absl::StatusOr<workflow::Claim> ClaimsLogic::LoadVisibleClaim(const Caller& caller,
-                                                              const ClaimName& name) {
+absl::Status ClaimsLogic::CheckVisible(const Caller& caller, const ClaimName& name,
+                                       const absl::Status& read,
+                                       const workflow::Claim* claim) const {
   const std::string display = FormatClaimName(name.partner, name.claim);
-  absl::StatusOr<workflow::Claim> claim = repository_.GetClaim(name.claim);
-  if (absl::IsNotFound(claim.status())) return NotFound(display);
-  if (!claim.ok()) return claim.status();
+  if (absl::IsNotFound(read)) return NotFound(display);
+  if (!read.ok()) return read;
   // Another tenant's claim is indistinguishable from a missing one.
   if (name.partner != kAnyPartner && name.partner != claim->partner_id) return NotFound(display);
   if (!CanSee(caller, *claim)) return NotFound(display);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<workflow::Claim> ClaimsLogic::LoadVisibleClaim(const Caller& caller,
+                                                              const ClaimName& name) {
+  absl::StatusOr<workflow::Claim> claim = repository_.GetClaim(name.claim);
+  absl::Status visible = CheckVisible(caller, name, claim.status(), claim.ok() ? &*claim : nullptr);
+  if (!visible.ok()) return visible;
   return claim;
 }
 
@@ -416,12 +424,12 @@ absl::StatusOr<pb::ClaimHistory> ClaimsLogic::GetClaimHistory(
     const Caller& caller, const pb::GetClaimHistoryRequest& req) {
   absl::StatusOr<ClaimName> name = ParseClaimName(req.name(), "name");
   if (!name.ok()) return name.status();
-  // Visibility first, so another tenant's claim reads as missing before any detail is read.
-  absl::StatusOr<workflow::Claim> visible = LoadVisibleClaim(caller, *name);
-  if (!visible.ok()) return visible.status();
   absl::StatusOr<storage::ClaimDetails> details =
       repository_.GetClaimDetails(name->claim, caller.perspective);
-  if (!details.ok()) return details.status();
+  // Another tenant's claim reads as missing: none of what was read leaves this function.
+  absl::Status visible =
+      CheckVisible(caller, *name, details.status(), details.ok() ? &details->claim : nullptr);
+  if (!visible.ok()) return visible;
   auto engine = workflows_.Get(details->claim.workflow_name, details->claim.workflow_version);
   if (!engine.ok()) return engine.status();
 

@@ -61,6 +61,9 @@ class ClaimsLogic {
   // Loads the claim `name` if `caller` may see it; NOT_FOUND otherwise, whether it exists or
   // belongs to someone else.
   absl::StatusOr<workflow::Claim> LoadVisibleClaim(const Caller& caller, const ClaimName& name);
+  // NOT_FOUND unless `read` succeeded and `caller` may see `claim` under `name`.
+  absl::Status CheckVisible(const Caller& caller, const ClaimName& name, const absl::Status& read,
+                            const workflow::Claim* claim) const;
 
   // The read-decide-write cycle shared by every change to an existing claim.
   template <typename Response>
