@@ -1,11 +1,13 @@
 #include "workflow/schema.h"
 
+#include <string>
+
 namespace claims::workflow {
 namespace {
 
 // Kept by hand beside the loader: the shipped workflow is checked against it in the cli tests
 // (tests/cli), so a key added to one and not the other fails there.
-constexpr std::string_view kWorkflowSchema = R"json({
+constexpr std::string_view kWorkflowSchemaHead = R"json({
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://claims.example/schemas/workflow.schema.json",
   "title": "Claims workflow",
@@ -140,7 +142,12 @@ constexpr std::string_view kWorkflowSchema = R"json({
         }
       }
     },
-    "time_zone": {"type": "string", "minLength": 1, "description": "IANA time zone, e.g. America/Los_Angeles: days start and end at local midnight."},
+)json";
+
+// A calendar's fields, in the $defs of both schemas: a workflow may give them inline, a
+// calendar file gives them alone.
+constexpr std::string_view kCalendarDefs =
+    R"json("time_zone": {"type": "string", "minLength": 1, "description": "IANA time zone, e.g. America/Los_Angeles: days start and end at local midnight."},
     "weekend": {
       "type": "array",
       "description": "Days of the week that are not working days.",
@@ -164,7 +171,9 @@ constexpr std::string_view kWorkflowSchema = R"json({
         ]
       }
     },
-    "date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "A date, YYYY-MM-DD."},
+    "date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "A date, YYYY-MM-DD."})json";
+
+constexpr std::string_view kWorkflowSchemaTail = R"json(,
     "calendar": {
       "type": "object",
       "additionalProperties": false,
@@ -370,7 +379,7 @@ constexpr std::string_view kWorkflowSchema = R"json({
 }
 )json";
 
-constexpr std::string_view kCalendarSchema = R"json({
+constexpr std::string_view kCalendarSchemaHead = R"json({
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://claims.example/schemas/calendar.schema.json",
   "title": "Business calendar",
@@ -380,38 +389,32 @@ constexpr std::string_view kCalendarSchema = R"json({
   "required": ["time_zone", "weekend"],
   "properties": {
     "description": {"type": "string", "description": "What the calendar covers, for people."},
-    "time_zone": {"type": "string", "minLength": 1, "description": "IANA time zone, e.g. America/Los_Angeles: days start and end at local midnight."},
-    "weekend": {
-      "type": "array",
-      "description": "Days of the week that are not working days.",
-      "items": {"enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]}
-    },
-    "holidays": {
-      "type": "array",
-      "description": "Dates that are not working days: YYYY-MM-DD, or {date, name}.",
-      "items": {
-        "oneOf": [
-          {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-          {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["date"],
-            "properties": {
-              "date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "A date, YYYY-MM-DD."},
-              "name": {"type": "string", "description": "The holiday's name, for people."}
-            }
-          }
-        ]
-      }
-    }
+    "time_zone": {"$ref": "#/$defs/time_zone"},
+    "weekend": {"$ref": "#/$defs/weekend"},
+    "holidays": {"$ref": "#/$defs/holidays"}
+  },
+  "$defs": {
+)json";
+
+constexpr std::string_view kCalendarSchemaTail = R"json(
   }
 }
 )json";
 
 }  // namespace
 
-std::string_view WorkflowJsonSchema() { return kWorkflowSchema; }
+std::string_view WorkflowJsonSchema() {
+  static const std::string* const schema =
+      new std::string(std::string(kWorkflowSchemaHead) + "\n    " + std::string(kCalendarDefs) +
+                      std::string(kWorkflowSchemaTail));
+  return *schema;
+}
 
-std::string_view CalendarJsonSchema() { return kCalendarSchema; }
+std::string_view CalendarJsonSchema() {
+  static const std::string* const schema =
+      new std::string(std::string(kCalendarSchemaHead) + "    " + std::string(kCalendarDefs) +
+                      std::string(kCalendarSchemaTail));
+  return *schema;
+}
 
 }  // namespace claims::workflow
