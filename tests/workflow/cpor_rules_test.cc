@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/outcome_helpers.h"
+#include "tests/testing/source_dir.h"
 #include "workflow/decision.h"
 #include "workflow/engine.h"
 #include "workflow/loader.h"
@@ -41,10 +42,7 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return text.str();
 }
 
-std::string SourceDir() {
-  const char* dir = std::getenv("CLAIMS_SOURCE_DIR");
-  return dir == nullptr ? std::string() : std::string(dir);
-}
+using ::claims::testing::SourceDir;
 
 using ::claims::testing::At;
 using ::claims::testing::MustDecide;

@@ -13,6 +13,7 @@
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/source_dir.h"
 #include "workflow/definition.h"
 
 namespace claims::workflow {
@@ -25,10 +26,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 
-std::string SourceDir() {
-  const char* dir = std::getenv("CLAIMS_SOURCE_DIR");
-  return dir == nullptr ? std::string(".") : std::string(dir);
-}
+using ::claims::testing::SourceDir;
 
 std::optional<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

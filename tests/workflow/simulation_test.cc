@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/source_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "workflow/engine.h"
 #include "workflow/loader.h"
@@ -29,10 +30,7 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return text.str();
 }
 
-std::string SourceDir() {
-  const char* dir = std::getenv("CLAIMS_SOURCE_DIR");
-  return dir == nullptr ? std::string() : std::string(dir);
-}
+using ::claims::testing::SourceDir;
 
 class SimulationTest : public ::testing::Test {
  protected:
