@@ -92,14 +92,22 @@ absl::StatusOr<workflow::Claim> ClaimsLogic::LoadVisibleClaim(const Caller& call
   return claim;
 }
 
+absl::StatusOr<ClaimsLogic::IdempotencyKey> ClaimsLogic::MakeIdempotencyKey(
+    const Caller& caller, const char* method, const google::protobuf::Message& request,
+    const std::string& request_id) {
+  if (absl::Status status = CheckRequestId(request_id); !status.ok()) return status;
+  if (request_id.empty()) return IdempotencyKey();
+  return IdempotencyKey{absl::StrCat(caller.actor.id, "/", method), request_id,
+                        RequestHash(request)};
+}
+
 template <typename Response>
-absl::StatusOr<std::optional<Response>> ClaimsLogic::Replay(const std::string& scope,
-                                                            const std::string& request_id,
-                                                            const std::string& request_hash) {
-  auto record = repository_.FindIdempotencyRecord(scope, request_id, clock_.Now());
+absl::StatusOr<std::optional<Response>> ClaimsLogic::Replay(const IdempotencyKey& key) {
+  if (key.request_id.empty()) return std::optional<Response>();
+  auto record = repository_.FindIdempotencyRecord(key.scope, key.request_id, clock_.Now());
   if (!record.ok()) return record.status();
   if (!record->has_value()) return std::optional<Response>();
-  if ((*record)->request_hash != request_hash) {
+  if ((*record)->request_hash != key.request_hash) {
     return InvalidArgument("request_id was already used for a different request",
                            {{"request_id", "reused with different content"}}, "REQUEST_ID_REUSED");
   }
@@ -110,20 +118,46 @@ absl::StatusOr<std::optional<Response>> ClaimsLogic::Replay(const std::string& s
   return std::optional<Response>(std::move(response));
 }
 
+storage::WriteOptions ClaimsLogic::StoreAnswer(const IdempotencyKey& key,
+                                               const google::protobuf::Message& response,
+                                               absl::Time now) const {
+  storage::WriteOptions write;
+  if (!key.request_id.empty()) {
+    write.idempotency = storage::IdempotencyRecord{key.scope, key.request_id, key.request_hash,
+                                                   response.SerializeAsString(),
+                                                   now + options_.idempotency_retention};
+  }
+  return write;
+}
+
+template <typename Response>
+absl::StatusOr<Response> ClaimsLogic::Conclude(const absl::Status& written,
+                                               const IdempotencyKey& key, Response response,
+                                               const workflow::Decision& decision) {
+  if (written.ok()) {
+    if (on_applied_) on_applied_(decision);
+    return response;
+  }
+  if (absl::IsAlreadyExists(written) && !key.request_id.empty()) {
+    // A concurrent retry of the same request won the race: answer what it answered.
+    auto replayed = Replay<Response>(key);
+    if (!replayed.ok()) return replayed.status();
+    if (replayed->has_value()) return **std::move(replayed);
+  }
+  return written;
+}
+
 template <typename Response>
 absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* method,
                                              const google::protobuf::Message& request,
                                              const std::string& request_id, const ClaimName& name,
                                              const std::string& etag, const DecideFn& decide,
                                              const RespondFn<Response>& respond) {
-  if (absl::Status status = CheckRequestId(request_id); !status.ok()) return status;
-  const std::string scope = absl::StrCat(caller.actor.id, "/", method);
-  const std::string request_hash = request_id.empty() ? std::string() : RequestHash(request);
-  if (!request_id.empty()) {
-    auto replayed = Replay<Response>(scope, request_id, request_hash);
-    if (!replayed.ok()) return replayed.status();
-    if (replayed->has_value()) return **std::move(replayed);
-  }
+  absl::StatusOr<IdempotencyKey> key = MakeIdempotencyKey(caller, method, request, request_id);
+  if (!key.ok()) return key.status();
+  auto replayed = Replay<Response>(*key);
+  if (!replayed.ok()) return replayed.status();
+  if (replayed->has_value()) return **std::move(replayed);
 
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<workflow::Claim> claim = LoadVisibleClaim(caller, name);
@@ -145,31 +179,15 @@ absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* m
     const workflow::Claim after = workflow::ApplyDecision(*claim, decision, now);
     Response response = respond(**engine, after, decision);
 
-    storage::WriteOptions write;
-    if (!request_id.empty()) {
-      write.idempotency =
-          storage::IdempotencyRecord{scope, request_id, request_hash, response.SerializeAsString(),
-                                     now + options_.idempotency_retention};
-    }
-    absl::Status status = repository_.ApplyDecision(after, decision, write);
-    if (status.ok()) {
-      if (on_applied_) on_applied_(decision);
-      return response;
-    }
-    if (absl::IsAlreadyExists(status) && !request_id.empty()) {
-      // A concurrent retry of the same request won the race: answer what it answered.
-      auto replayed = Replay<Response>(scope, request_id, request_hash);
-      if (!replayed.ok()) return replayed.status();
-      if (replayed->has_value()) return **std::move(replayed);
-      return status;
-    }
+    absl::Status status =
+        repository_.ApplyDecision(after, decision, StoreAnswer(*key, response, now));
     if (absl::IsAborted(status) && etag.empty() && attempt < options_.max_conflict_retries) {
       continue;  // someone else changed the claim; decide again on what they left
     }
     if (absl::IsAborted(status)) {
       return WithErrorInfo(std::move(status), "CONCURRENT_MODIFICATION");
     }
-    return status;
+    return Conclude(status, *key, std::move(response), decision);
   }
 }
 
@@ -186,14 +204,12 @@ absl::StatusOr<pb::Claim> ClaimsLogic::CreateClaim(const Caller& caller,
         absl::PermissionDeniedError("callers may create claims for their own partner only"),
         "OTHER_TENANT");
   }
-  if (absl::Status status = CheckRequestId(req.request_id()); !status.ok()) return status;
-  const std::string scope = absl::StrCat(caller.actor.id, "/CreateClaim");
-  const std::string request_hash = req.request_id().empty() ? std::string() : RequestHash(req);
-  if (!req.request_id().empty()) {
-    auto replayed = Replay<pb::Claim>(scope, req.request_id(), request_hash);
-    if (!replayed.ok()) return replayed.status();
-    if (replayed->has_value()) return **std::move(replayed);
-  }
+  absl::StatusOr<IdempotencyKey> key =
+      MakeIdempotencyKey(caller, "CreateClaim", req, req.request_id());
+  if (!key.ok()) return key.status();
+  auto replayed = Replay<pb::Claim>(*key);
+  if (!replayed.ok()) return replayed.status();
+  if (replayed->has_value()) return **std::move(replayed);
 
   const std::string workflow_name =
       req.workflow().empty() ? options_.default_workflow : req.workflow();
@@ -222,21 +238,8 @@ absl::StatusOr<pb::Claim> ClaimsLogic::CreateClaim(const Caller& caller,
   const workflow::Claim claim = workflow::ApplyDecision(draft, decision, now);
   pb::Claim response = ClaimToProto(**engine, claim, caller);
 
-  storage::WriteOptions write;
-  if (!req.request_id().empty()) {
-    write.idempotency = storage::IdempotencyRecord{scope, req.request_id(), request_hash,
-                                                   response.SerializeAsString(),
-                                                   now + options_.idempotency_retention};
-  }
-  absl::Status status = repository_.CreateClaim(claim, decision, write);
-  if (absl::IsAlreadyExists(status) && !req.request_id().empty()) {
-    auto replayed = Replay<pb::Claim>(scope, req.request_id(), request_hash);
-    if (!replayed.ok()) return replayed.status();
-    if (replayed->has_value()) return **std::move(replayed);
-  }
-  if (!status.ok()) return status;
-  if (on_applied_) on_applied_(decision);
-  return response;
+  absl::Status status = repository_.CreateClaim(claim, decision, StoreAnswer(*key, response, now));
+  return Conclude(status, *key, std::move(response), decision);
 }
 
 absl::StatusOr<pb::Claim> ClaimsLogic::GetClaim(const Caller& caller,

@@ -73,11 +73,32 @@ class ClaimsLogic {
                                   const std::string& etag, const DecideFn& decide,
                                   const RespondFn<Response>& respond);
 
-  // The stored answer to an earlier request with the same id, if any.
+  // What makes a request retry-safe: the caller's scope, the request id and a hash of the
+  // request. An empty request_id means the request is not idempotent.
+  struct IdempotencyKey {
+    std::string scope;
+    std::string request_id;
+    std::string request_hash;
+  };
+  // INVALID_ARGUMENT when the request id is too long.
+  static absl::StatusOr<IdempotencyKey> MakeIdempotencyKey(const Caller& caller, const char* method,
+                                                           const google::protobuf::Message& request,
+                                                           const std::string& request_id);
+
+  // The stored answer to an earlier request with the same key, if any.
   template <typename Response>
-  absl::StatusOr<std::optional<Response>> Replay(const std::string& scope,
-                                                 const std::string& request_id,
-                                                 const std::string& request_hash);
+  absl::StatusOr<std::optional<Response>> Replay(const IdempotencyKey& key);
+
+  // The write options that store `response` as the answer to `key`, in the same transaction.
+  storage::WriteOptions StoreAnswer(const IdempotencyKey& key,
+                                    const google::protobuf::Message& response,
+                                    absl::Time now) const;
+
+  // The answer once the decision's write returned `written`: `response`, or the answer a
+  // concurrent retry of the same request stored first, or the write's error.
+  template <typename Response>
+  absl::StatusOr<Response> Conclude(const absl::Status& written, const IdempotencyKey& key,
+                                    Response response, const workflow::Decision& decision);
 
   pb::Claim ClaimToProto(const workflow::Engine& engine, const workflow::Claim& claim,
                          const Caller& caller) const;
