@@ -44,7 +44,9 @@ nlohmann::json ToJson(const workflow::SimulationTrace& trace) {
     }
     nlohmann::json events = nlohmann::json::array();
     for (const workflow::Event& e : step.events) {
-      events.push_back({{"type", e.type}, {"time", Rfc3339(e.time)}, {"attributes", e.attributes}});
+      nlohmann::json attributes = nlohmann::json::object();
+      for (const auto& [name, value] : e.attributes) attributes[name] = value;
+      events.push_back({{"type", e.type}, {"time", Rfc3339(e.time)}, {"attributes", attributes}});
     }
     nlohmann::json out = {{"step", step.step},
                           {"kind", step.kind},

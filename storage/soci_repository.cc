@@ -746,7 +746,7 @@ absl::Status SociRepository::WriteDecision(soci::session& s, const Claim& after,
       const std::string& event_claim = ev.claim_id.empty() ? claim_id : ev.claim_id;
       const std::string& partner = ev.partner_id.empty() ? after.partner_id : ev.partner_id;
       int64_t time = EncodeTime(ev.time == absl::InfinitePast() ? after.update_time : ev.time);
-      std::string attributes = internal::EncodeStringMap(ev.attributes);
+      std::string attributes = internal::EncodeAttributes(ev.attributes);
       Stmt ins(s);
       ins.Use(sequence).Use(ev.type).Use(event_claim).Use(partner).Use(time).Use(attributes);
       ins.Run(internal::kInsertEvent);
@@ -1068,7 +1068,7 @@ absl::StatusOr<std::vector<workflow::Event>> SociRepository::ReadEvents(int64_t 
     st.Into(attributes).Use(after_sequence).Use(max_events);
     for (bool more = st.Run(internal::kSelectEvents); more; more = st.Fetch()) {
       ev.time = DecodeTime(time);
-      ASSIGN_OR_RETURN(ev.attributes, internal::DecodeStringMap(attributes));
+      ASSIGN_OR_RETURN(ev.attributes, internal::DecodeAttributes(attributes));
       events.push_back(ev);
     }
     return absl::OkStatus();

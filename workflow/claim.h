@@ -4,10 +4,15 @@
 // small helpers, no I/O. Storage persists these; the engine reads a Claim and produces a Decision
 // (workflow/decision.h) that storage applies atomically.
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -173,6 +178,62 @@ struct HistoryEntry {
   std::vector<FieldChange> changes;
 };
 
+// The attributes of an event: a few short name/value pairs, unique names, sorted by name.
+// One vector rather than a tree node per pair: a decision builds several events, and their
+// attribute nodes were most of what deciding allocated.
+class EventAttributes {
+ public:
+  using value_type = std::pair<std::string, std::string>;
+  using const_iterator = std::vector<value_type>::const_iterator;
+  using iterator = const_iterator;
+
+  EventAttributes() = default;
+  // A name given twice keeps its last value, as with Set.
+  EventAttributes(std::initializer_list<value_type> pairs) {
+    for (const value_type& pair : pairs) Set(pair.first, pair.second);
+  }
+
+  // Sets `name` to `value`, replacing a value it had.
+  void Set(std::string_view name, std::string value) {
+    auto it = LowerBound(name);
+    if (it != pairs_.end() && it->first == name) {
+      it->second = std::move(value);
+    } else {
+      pairs_.emplace(it, std::string(name), std::move(value));
+    }
+  }
+  // The value of `name`, or null when there is none.
+  const std::string* Find(std::string_view name) const {
+    auto it = std::lower_bound(pairs_.begin(), pairs_.end(), name,
+                               [](const value_type& p, std::string_view n) { return p.first < n; });
+    return it != pairs_.end() && it->first == name ? &it->second : nullptr;
+  }
+  bool contains(std::string_view name) const { return Find(name) != nullptr; }
+  // The value of `name`; throws std::out_of_range when there is none, as std::map::at does.
+  const std::string& at(std::string_view name) const {
+    const std::string* value = Find(name);
+    if (value == nullptr) throw std::out_of_range("no event attribute " + std::string(name));
+    return *value;
+  }
+
+  void reserve(std::size_t n) { pairs_.reserve(n); }
+  std::size_t size() const { return pairs_.size(); }
+  bool empty() const { return pairs_.empty(); }
+  const_iterator begin() const { return pairs_.begin(); }
+  const_iterator end() const { return pairs_.end(); }
+  bool operator==(const EventAttributes&) const = default;
+
+ private:
+  std::vector<value_type>::iterator LowerBound(std::string_view name) {
+    // The engine sets names in ascending order, so the end is the usual answer.
+    if (pairs_.empty() || pairs_.back().first < name) return pairs_.end();
+    return std::lower_bound(pairs_.begin(), pairs_.end(), name,
+                            [](const value_type& p, std::string_view n) { return p.first < n; });
+  }
+
+  std::vector<value_type> pairs_;
+};
+
 // An outbox event: written in the same transaction as the decision that emitted it.
 struct Event {
   int64_t sequence = 0;  // global, increasing; assigned by storage
@@ -180,7 +241,7 @@ struct Event {
   std::string claim_id;
   std::string partner_id;
   absl::Time time = absl::InfinitePast();
-  std::map<std::string, std::string> attributes;
+  EventAttributes attributes;
 };
 
 }  // namespace claims::workflow

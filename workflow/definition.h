@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,7 +68,7 @@ struct StateDef {
 // An event to emit, with fixed attributes; the engine adds claim id, partner, state and time.
 struct EventDef {
   std::string type;
-  std::map<std::string, std::string> attributes;
+  EventAttributes attributes;
 };
 
 // A closed set of typed conditions on a transition.

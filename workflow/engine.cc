@@ -387,7 +387,9 @@ Event NewEvent(const Claim& claim, const EventDef& def, absl::Time now) {
   event.claim_id = claim.id;
   event.partner_id = claim.partner_id;
   event.time = now;
-  event.attributes = def.attributes;
+  // Room for what the engine adds: five attributes for an action, an error on top of a timer's.
+  event.attributes.reserve(def.attributes.size() + 6);
+  for (const auto& [name, value] : def.attributes) event.attributes.Set(name, value);
   return event;
 }
 
@@ -405,21 +407,10 @@ HistoryEntry NewHistory(HistoryKind kind, std::string_view name, std::string_vie
   return entry;
 }
 
-// Sets `key` (the engine's value wins over the definition's). Keys added in ascending order to
-// a map holding nothing greater take the end hint: no search, no temporary key.
-void SetAttribute(std::map<std::string, std::string>& attributes, std::string_view key,
-                  std::string value) {
-  if (attributes.empty() || attributes.rbegin()->first < key) {
-    attributes.emplace_hint(attributes.end(), std::string(key), std::move(value));
-  } else {
-    attributes.insert_or_assign(std::string(key), std::move(value));
-  }
-}
-
 void AddTimerAttributes(const TimerInstance& timer, const Claim& claim, Event& event) {
-  SetAttribute(event.attributes, "due_at", TimeText(timer.due_at));
-  SetAttribute(event.attributes, "state", claim.state);
-  SetAttribute(event.attributes, "timer", timer.name);
+  event.attributes.Set("due_at", TimeText(timer.due_at));
+  event.attributes.Set("state", claim.state);
+  event.attributes.Set("timer", timer.name);
 }
 
 // The events a timer emits at its deadline; a breach always announces itself as sla_breached,
@@ -505,8 +496,8 @@ Outcome Engine::Create(const Claim& draft, const Actor& actor, absl::Time now) c
   Summarize(fresh, d);
   for (const EventDef& event_def : create.events) {
     Event& event = d.events.emplace_back(NewEvent(draft, event_def, now));
-    SetAttribute(event.attributes, "actor", actor.id);
-    SetAttribute(event.attributes, "to_state", create.initial_state);
+    event.attributes.Set("actor", actor.id);
+    event.attributes.Set("to_state", create.initial_state);
   }
   d.history.push_back(NewHistory(HistoryKind::kCreated, "create", actor.id, perspective, now,
                                  std::string(), create.initial_state));
@@ -607,11 +598,11 @@ Outcome Engine::Perform(const Claim& claim, const TransitionInfo& transition,
     const std::string joined_reasons = absl::StrJoin(reasons, ",");
     for (const EventDef& event_def : def.events) {
       Event& event = d.events.emplace_back(NewEvent(claim, event_def, now));
-      SetAttribute(event.attributes, "action", def.id);
-      SetAttribute(event.attributes, "actor", actor.id);
-      SetAttribute(event.attributes, "from_state", claim.state);
-      if (!joined_reasons.empty()) SetAttribute(event.attributes, "reasons", joined_reasons);
-      SetAttribute(event.attributes, "to_state", def.to);
+      event.attributes.Set("action", def.id);
+      event.attributes.Set("actor", actor.id);
+      event.attributes.Set("from_state", claim.state);
+      if (!joined_reasons.empty()) event.attributes.Set("reasons", joined_reasons);
+      event.attributes.Set("to_state", def.to);
     }
   }
   HistoryEntry& entry = d.history.emplace_back(
@@ -846,7 +837,7 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
   Summarize(claim, d);
   DeadlineEvents(def, finished, claim, now, /*breach=*/true, d.events);
   if (!refusal.empty()) {
-    for (Event& event : d.events) SetAttribute(event.attributes, "error", refusal);
+    for (Event& event : d.events) event.attributes.Set("error", refusal);
   }
   d.history.push_back(NewHistory(HistoryKind::kTimer, def.id, system_id, Perspective::kSystem, now,
                                  claim.state, claim.state));

@@ -350,7 +350,7 @@ class Loader {
                   reader_.Id(it->first, map.Path("attributes") + "/" + "key");
               std::optional<std::string> value =
                   reader_.String(it->second, map.Path("attributes") + "/" + "value");
-              if (key.has_value() && value.has_value()) event.attributes[*key] = *value;
+              if (key.has_value() && value.has_value()) event.attributes.Set(*key, *value);
             }
           }
         }

@@ -121,18 +121,21 @@ absl::StatusOr<std::vector<std::string>> DecodeStringList(std::string_view json)
   return out;
 }
 
-std::string EncodeStringMap(const std::map<std::string, std::string>& values) {
-  return Json(values).dump(-1, ' ', false, Json::error_handler_t::replace);
+std::string EncodeAttributes(const workflow::EventAttributes& attributes) {
+  Json j = Json::object();
+  for (const auto& [name, value] : attributes) j[name] = value;
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-absl::StatusOr<std::map<std::string, std::string>> DecodeStringMap(std::string_view json) {
-  auto j = ParseJson("string map", json);
+absl::StatusOr<workflow::EventAttributes> DecodeAttributes(std::string_view json) {
+  auto j = ParseJson("event attributes", json);
   if (!j.ok()) return j.status();
-  if (!j->is_object()) return Damaged("string map", "not an object");
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : j->items()) {
-    if (!v.is_string()) return Damaged("string map", "not a string");
-    out[k] = v.get<std::string>();
+  if (!j->is_object()) return Damaged("event attributes", "not an object");
+  workflow::EventAttributes out;
+  out.reserve(j->size());
+  for (const auto& [name, value] : j->items()) {
+    if (!value.is_string()) return Damaged("event attributes", "not a string");
+    out.Set(name, value.get<std::string>());
   }
   return out;
 }

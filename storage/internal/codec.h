@@ -36,8 +36,8 @@ absl::StatusOr<workflow::Perspective> ParsePerspectiveColumn(std::string_view s)
 // failure means the row was damaged outside this code.
 std::string EncodeStringList(const std::vector<std::string>& values);
 absl::StatusOr<std::vector<std::string>> DecodeStringList(std::string_view json);
-std::string EncodeStringMap(const std::map<std::string, std::string>& values);
-absl::StatusOr<std::map<std::string, std::string>> DecodeStringMap(std::string_view json);
+std::string EncodeAttributes(const workflow::EventAttributes& attributes);
+absl::StatusOr<workflow::EventAttributes> DecodeAttributes(std::string_view json);
 std::string EncodeFacts(const workflow::ClaimFacts& facts);
 absl::StatusOr<workflow::ClaimFacts> DecodeFacts(std::string_view json);
 // The parts of a history entry that have no column of their own.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -273,8 +274,7 @@ TEST(LoaderTest, AliasBombIsRefusedInLinearTime) {
   // Each level doubles the one before: 2^40 nodes if walked, 40 lines as text.
   std::string text = "a0: &a0 [x, x]\n";
   for (int i = 1; i <= 40; ++i) {
-    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) +
-            ", *a" + std::to_string(i - 1) + "]\n";
+    absl::StrAppend(&text, "a", i, ": &a", i, " [*a", i - 1, ", *a", i - 1, "]\n");
   }
   LoadResult result;
   EXPECT_LT(Seconds([&] { result = LoadDefinition(text, "bomb.yaml"); }), 1.0);
