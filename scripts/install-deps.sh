@@ -16,6 +16,8 @@ packages=(
   tzdata sqlite3 mariadb-server mariadb-client
   # policy-editor tooling and test helpers
   graphviz yamllint python3-yaml python3-jsonschema python3-grpcio python3-protobuf unzip
+  # headless browser that renders the mermaid form of `claimsctl graph` with the real library
+  chromium
 )
 
 missing=()
