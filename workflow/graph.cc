@@ -66,8 +66,8 @@ std::string DotQuote(std::string_view text) {
   return out;
 }
 
-// Mermaid's grammar has no quoting inside edge labels and notes: keep to characters that
-// cannot end or redirect a statement.
+// Mermaid's grammar has no quoting inside edge labels: keep to characters that cannot end or
+// redirect a statement (a second ':' is a parse error in Mermaid 10, a ';' cuts the label).
 std::string MermaidText(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -154,7 +154,9 @@ std::string RenderMermaid(const Definition& definition) {
     const std::vector<std::string> lines = TimerLines(definition, state.id);
     if (lines.empty()) continue;
     out += Cat("  note right of ", state.id, "\n");
-    for (const std::string& line : lines) out += Cat("    ", MermaidText(line), "\n");
+    // A multi-line note's text runs to "end note", so a ':' is text there; lines are made of
+    // ids and numbers, and one per timer.
+    for (const std::string& line : lines) out += Cat("    ", line, "\n");
     out += "  end note\n";
   }
   for (const StateDef& state : definition.states) {

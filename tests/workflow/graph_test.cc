@@ -82,8 +82,8 @@ TEST_F(GraphTest, MermaidStateDiagram) {
   EXPECT_THAT(mermaid, HasSubstr("  incentive_assessment --> [*]\n"));
   EXPECT_THAT(mermaid, HasSubstr("  class incentive_assessment terminal\n"));
   EXPECT_THAT(mermaid, HasSubstr("  note right of partner_action_required\n"));
-  // A colon would end the note's line early in Mermaid's grammar.
-  EXPECT_THAT(mermaid, HasSubstr("    SLA partner_response  5 business days, then "
+  // Inside a multi-line note a colon is text, so notes read as the dot labels do.
+  EXPECT_THAT(mermaid, HasSubstr("    SLA partner_response: 5 business days, then "
                                  "expire_partner_action\n"));
 }
 
