@@ -69,6 +69,11 @@ struct StateDef {
 struct EventDef {
   std::string type;
   EventAttributes attributes;
+  // A catalog whose standing reasons (the claim's last reasons from it, once the action is
+  // applied) the event carries as its "reasons" attribute, so that a notice says why even when
+  // the action that sends it takes no reasons (an upheld rejection). Empty: the reasons the
+  // action was given or implies.
+  std::string reasons_from;
 };
 
 // A closed set of typed conditions on a transition.

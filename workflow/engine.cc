@@ -381,7 +381,9 @@ Decision Unchanged(const Claim& claim, std::string_view name) {
   return d;
 }
 
-Event NewEvent(const Claim& claim, const EventDef& def, absl::Time now) {
+// `facts` are the claim's facts once the decision is applied: an event that names a catalog in
+// reasons_from carries the reasons standing in it then.
+Event NewEvent(const Claim& claim, const EventDef& def, const ClaimFacts& facts, absl::Time now) {
   Event event;
   event.type = def.type;
   event.claim_id = claim.id;
@@ -390,6 +392,12 @@ Event NewEvent(const Claim& claim, const EventDef& def, absl::Time now) {
   // Room for what the engine adds: five attributes for an action, an error on top of a timer's.
   event.attributes.reserve(def.attributes.size() + 6);
   for (const auto& [name, value] : def.attributes) event.attributes.Set(name, value);
+  if (!def.reasons_from.empty()) {
+    auto standing = facts.last_reasons.find(def.reasons_from);
+    if (standing != facts.last_reasons.end() && !standing->second.empty()) {
+      event.attributes.Set("reasons", absl::StrJoin(standing->second, ","));
+    }
+  }
   return event;
 }
 
@@ -416,16 +424,16 @@ void AddTimerAttributes(const TimerInstance& timer, const Claim& claim, Event& e
 // The events a timer emits at its deadline; a breach always announces itself as sla_breached,
 // whatever else the definition adds, since escalation consumers key on that type.
 void DeadlineEvents(const TimerDef& def, const TimerInstance& timer, const Claim& claim,
-                    absl::Time now, bool breach, std::vector<Event>& out) {
+                    const ClaimFacts& facts, absl::Time now, bool breach, std::vector<Event>& out) {
   bool announced = false;
   for (const EventDef& event_def : def.events) {
-    Event& event = out.emplace_back(NewEvent(claim, event_def, now));
+    Event& event = out.emplace_back(NewEvent(claim, event_def, facts, now));
     AddTimerAttributes(timer, claim, event);
     announced = announced || event.type == kSlaBreachedEvent;
   }
   if (breach && !announced) {
-    Event& event =
-        out.emplace_back(NewEvent(claim, EventDef{std::string(kSlaBreachedEvent), {}}, now));
+    Event& event = out.emplace_back(
+        NewEvent(claim, EventDef{std::string(kSlaBreachedEvent), {}, {}}, facts, now));
     AddTimerAttributes(timer, claim, event);
   }
 }
@@ -495,7 +503,7 @@ Outcome Engine::Create(const Claim& draft, const Actor& actor, absl::Time now) c
   EnterState(*index_, fresh.timers, create.initial_state, now, d.timers);
   Summarize(fresh, d);
   for (const EventDef& event_def : create.events) {
-    Event& event = d.events.emplace_back(NewEvent(draft, event_def, now));
+    Event& event = d.events.emplace_back(NewEvent(draft, event_def, d.facts, now));
     event.attributes.Set("actor", actor.id);
     event.attributes.Set("to_state", create.initial_state);
   }
@@ -597,11 +605,13 @@ Outcome Engine::Perform(const Claim& claim, const TransitionInfo& transition,
     d.events.reserve(def.events.size() + 2);
     const std::string joined_reasons = absl::StrJoin(reasons, ",");
     for (const EventDef& event_def : def.events) {
-      Event& event = d.events.emplace_back(NewEvent(claim, event_def, now));
+      Event& event = d.events.emplace_back(NewEvent(claim, event_def, d.facts, now));
       event.attributes.Set("action", def.id);
       event.attributes.Set("actor", actor.id);
       event.attributes.Set("from_state", claim.state);
-      if (!joined_reasons.empty()) event.attributes.Set("reasons", joined_reasons);
+      if (event_def.reasons_from.empty() && !joined_reasons.empty()) {
+        event.attributes.Set("reasons", joined_reasons);
+      }
       event.attributes.Set("to_state", def.to);
     }
   }
@@ -787,7 +797,8 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
     warned.warned = true;
     Summarize(claim, d);
     for (const EventDef& event_def : def.warning_events) {
-      AddTimerAttributes(warned, claim, d.events.emplace_back(NewEvent(claim, event_def, now)));
+      AddTimerAttributes(warned, claim,
+                         d.events.emplace_back(NewEvent(claim, event_def, d.facts, now)));
     }
     d.history.push_back(NewHistory(HistoryKind::kTimer, def.id, system_id, Perspective::kSystem,
                                    now, claim.state, claim.state));
@@ -818,7 +829,7 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
       }
       Summarize(claim, d);
       std::vector<Event> events;
-      DeadlineEvents(def, finished, claim, now, /*breach=*/false, events);
+      DeadlineEvents(def, finished, claim, d.facts, now, /*breach=*/false, events);
       d.events.insert(d.events.begin(), std::make_move_iterator(events.begin()),
                       std::make_move_iterator(events.end()));
       d.history.insert(d.history.begin(),
@@ -835,7 +846,7 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
   Decision d = Unchanged(claim, def.id);
   d.timers.push_back(finished);
   Summarize(claim, d);
-  DeadlineEvents(def, finished, claim, now, /*breach=*/true, d.events);
+  DeadlineEvents(def, finished, claim, d.facts, now, /*breach=*/true, d.events);
   if (!refusal.empty()) {
     for (Event& event : d.events) event.attributes.Set("error", refusal);
   }

@@ -337,9 +337,12 @@ class Loader {
       const std::string item_path = Sub(path, i);
       EventDef event;
       if (item.IsMap()) {
-        MapReader map(reader_, item, item_path, "event", {"type", "attributes"});
+        MapReader map(reader_, item, item_path, "event", {"type", "attributes", "reasons_from"});
         if (const YAML::Node* type = map.Required("type")) {
           event.type = reader_.Id(*type, item_path).value_or("");
+        }
+        if (const YAML::Node* reasons_from = map.Get("reasons_from")) {
+          event.reasons_from = reader_.Id(*reasons_from, map.Path("reasons_from")).value_or("");
         }
         if (const YAML::Node* attributes = map.Get("attributes")) {
           if (!attributes->IsMap()) {

@@ -96,7 +96,8 @@ constexpr std::string_view kWorkflowSchemaHead = R"json({
               "description": "Fixed attributes sent with the event; the service adds the claim, partner, state and time.",
               "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,63}$"},
               "additionalProperties": {"type": "string"}
-            }
+            },
+            "reasons_from": {"$ref": "#/$defs/id", "description": "A catalog whose standing reasons (the claim's last reasons from it, once the action is applied) the event carries as its reasons attribute, e.g. rejection_reasons on a rejection notice sent by an action that takes no reasons."}
           }
         }
       ]

@@ -161,6 +161,12 @@ class Validator {
     Report(path, Cat("unknown field '", field, "' (fields: ", Join(known, ", "), ")",
                      DidYouMean(field, known)));
   }
+  void CheckEvents(const std::vector<EventDef>& events, const std::string& path) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (events[i].reasons_from.empty()) continue;
+      CheckCatalog(events[i].reasons_from, Sub(Sub(path, i), "reasons_from"));
+    }
+  }
   void CheckCodes(const CatalogDef* catalog, const std::vector<std::string>& codes,
                   const std::string& path) {
     if (catalog == nullptr) return;
@@ -247,6 +253,7 @@ class Validator {
     CheckRoles(create.roles, "create/roles");
     CheckState(create.initial_state, "create/initial_state");
     CheckFields(create.required_fields, "create/required_fields");
+    CheckEvents(create.events, "create/events");
   }
 
   void CheckStates() {
@@ -355,6 +362,7 @@ class Validator {
       for (std::size_t j = 0; j < transition.guards.size(); ++j) {
         CheckGuard(transition, transition.guards[j], Sub(Sub(path, "guards"), j));
       }
+      CheckEvents(transition.events, Sub(path, "events"));
     }
   }
 
@@ -536,6 +544,11 @@ class Validator {
       if (timer.on_deadline == DeadlineAction::kTransition) {
         CheckDeadlineTransition(timer, path, region);
       }
+      const std::string deadline = Sub(path, "on_deadline");
+      CheckEvents(timer.events, timer.on_deadline == DeadlineAction::kTransition
+                                    ? Sub(deadline, "events")
+                                    : Sub(Sub(deadline, "breach"), "events"));
+      CheckEvents(timer.warning_events, Sub(Sub(path, "warning"), "events"));
     }
   }
 

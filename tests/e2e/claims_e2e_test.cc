@@ -151,6 +151,27 @@ class ClaimsE2eTest : public ::testing::TestWithParam<Backend> {
     return claim;
   }
 
+  // StreamEvents as `who`, after sequence `after`: until `count` events arrived or `seconds`
+  // passed.
+  std::vector<v1::Event> ReadEvents(const Identity& who, int64_t after, std::size_t count,
+                                    int seconds = 10) {
+    auto stub = v1::Claims::NewStub(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+    context.AddMetadata("x-claims-actor", who.actor);
+    context.AddMetadata("x-claims-roles", who.roles);
+    if (!who.partner.empty()) context.AddMetadata("x-claims-partner", who.partner);
+    v1::StreamEventsRequest request;
+    request.set_after_sequence(after);
+    auto reader = stub->StreamEvents(&context, request);
+    std::vector<v1::Event> events;
+    v1::Event event;
+    while (events.size() < count && reader->Read(&event)) events.push_back(event);
+    context.TryCancel();
+    reader->Finish();
+    return events;
+  }
+
   server::ManualClock* clock_ = nullptr;
   std::unique_ptr<server::ClaimsServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -433,6 +454,17 @@ TEST_P(ClaimsE2eTest, DisputeWithinThirtyDaysOnlyOnce) {
                         "The signature is not the customer's")
                   .ok());
   EXPECT_EQ(claim.state(), "rejected");
+  // The partner's notice of the upheld rejection says why, though uphold takes no reasons.
+  // Six events so far: created, submitted, rejection notice, dispute opened, upheld, notice.
+  std::vector<v1::Event> notices;
+  for (const v1::Event& event : ReadEvents(Partner("contoso"), 0, 6)) {
+    if (event.claim() == claim.name() && event.type() == "rejection_notice") {
+      notices.push_back(event);
+    }
+  }
+  ASSERT_EQ(notices.size(), 2u);
+  EXPECT_EQ(notices[1].attributes().at("action"), "uphold");
+  EXPECT_EQ(notices[1].attributes().at("reasons"), "insufficient_poe");
   grpc::Status status =
       client_->Act(Partner("contoso"), claim.name(), "dispute", &claim, {}, "Please look again");
   ASSERT_THAT(status, HasCode(grpc::StatusCode::FAILED_PRECONDITION));
@@ -595,24 +627,8 @@ TEST_P(ClaimsE2eTest, StreamsEventsInOrderAndResumes) {
   ASSERT_TRUE(
       client_->Create(Partner("northwind", "nora"), NewClaimRequest("northwind"), &theirs).ok());
 
-  // Reads until `count` events arrived or `seconds` passed.
-  auto read_events = [&](const Identity& who, int64_t after, std::size_t count, int seconds = 10) {
-    auto stub = v1::Claims::NewStub(channel_);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-    context.AddMetadata("x-claims-actor", who.actor);
-    context.AddMetadata("x-claims-roles", who.roles);
-    if (!who.partner.empty()) context.AddMetadata("x-claims-partner", who.partner);
-    v1::StreamEventsRequest request;
-    request.set_after_sequence(after);
-    auto reader = stub->StreamEvents(&context, request);
-    std::vector<v1::Event> events;
-    v1::Event event;
-    while (events.size() < count && reader->Read(&event)) events.push_back(event);
-    context.TryCancel();
-    reader->Finish();
-    return events;
-  };
+  auto read_events = [this](const Identity& who, int64_t after, std::size_t count,
+                            int seconds = 10) { return ReadEvents(who, after, count, seconds); };
 
   // The reviewer sees every partner's events, in sequence order.
   std::vector<v1::Event> all = read_events(Reviewer(), 0, 3);

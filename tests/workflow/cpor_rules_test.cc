@@ -447,6 +447,7 @@ TEST_F(CporTest, DenyConsentRecordsCustomerDecline) {
   EXPECT_THAT(d.facts.last_reasons.at("rejection_reasons"), ElementsAre("customer_decline"));
   EXPECT_EQ(d.history[0].perspective, Perspective::kCustomer);
   EXPECT_THAT(EventTypes(d), ElementsAre("rejection_notice", "consent_denied"));
+  EXPECT_EQ(d.events[0].attributes.at("reasons"), "customer_decline");
   EXPECT_EQ(TimerIn(d.timers, "consent_period")->status, TimerStatus::kCancelled);
 }
 
@@ -714,6 +715,9 @@ TEST_F(CporTest, UpholdNeedsACommentAndOverturnApproves) {
   const Decision upheld =
       MustDecide(engine().Decide(disputed, {"uphold", {}, "No.", {}}, kReviewer, now));
   EXPECT_THAT(EventTypes(upheld), ElementsAre("dispute_upheld", "rejection_notice"));
+  // Uphold takes no reasons, yet the notice tells the partner why: the rejection that stands.
+  EXPECT_EQ(upheld.events[1].attributes.at("reasons"), "insufficient_poe");
+  EXPECT_THAT(upheld.facts.last_reasons.at("rejection_reasons"), ElementsAre("insufficient_poe"));
   const Decision overturned =
       MustDecide(engine().Decide(disputed, {"overturn", {}, "", {}}, kReviewer, now));
   EXPECT_EQ(overturned.to_state, "approved");

@@ -26,6 +26,7 @@ using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
+using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
 
 using ::claims::testing::At;
@@ -69,7 +70,7 @@ std::shared_ptr<const Definition> MiniDefinition() {
                                           {absl::Weekday::saturday, absl::Weekday::sunday},
                                           {absl::CivilDay(2024, 5, 1)}),
                          {}});
-  d.create = {{"partner"}, "draft", {"mpn_id", "products"}, {{"created", {}}}};
+  d.create = {{"partner"}, "draft", {"mpn_id", "products"}, {{"created", {}, ""}}};
 
   StateDef draft{"draft", "Draft", "", false, {}, {"partner"}, {"partner"}, {}};
   draft.edit_rules = {
@@ -86,7 +87,7 @@ std::shared_ptr<const Definition> MiniDefinition() {
   GuardDef min_evidence = Guard(GuardKind::kMinEvidence, "min_evidence", "upload evidence first");
   min_evidence.count = 1;
   submit.guards = {min_evidence};
-  submit.events = {{"submitted", {{"channel", "portal"}}}};
+  submit.events = {{"submitted", {{"channel", "portal"}}, ""}};
 
   TransitionDef ask = Transition("ask", {"open"}, "waiting", {"reviewer"});
   ask.inputs.reasons = ReasonInput{"info", 1, 2, {}};
@@ -138,7 +139,7 @@ std::shared_ptr<const Definition> MiniDefinition() {
   respond.on_deadline = DeadlineAction::kTransition;
   respond.transition = "expire";
   respond.reasons = {"r2"};
-  respond.events = {{"no_answer", {}}};
+  respond.events = {{"no_answer", {}, ""}};
 
   TimerDef review;
   review.id = "review";
@@ -148,9 +149,9 @@ std::shared_ptr<const Definition> MiniDefinition() {
   review.pause_in = {"waiting"};
   review.stop_on = {"done", "closed"};
   review.on_deadline = DeadlineAction::kBreach;
-  review.events = {{"review_late", {{"escalate_to", "lead"}}}};
+  review.events = {{"review_late", {{"escalate_to", "lead"}}, ""}};
   review.warn_before = WorkflowDuration{1, DurationUnit::kBusinessDays};
-  review.warning_events = {{"review_due_soon", {}}};
+  review.warning_events = {{"review_due_soon", {}, ""}};
 
   TimerDef quick;
   quick.id = "quick";
@@ -418,6 +419,48 @@ TEST_F(EngineTest, ImpliedReasonsAreRecorded) {
   const Decision d = MustDecide(engine_.Decide(claim, {"withdraw", {}, "", {}}, partner_, t0_));
   EXPECT_THAT(d.facts.last_reasons, ElementsAre(Pair("reasons", ElementsAre("r3"))));
   EXPECT_THAT(d.history[0].reasons, ElementsAre("r3"));
+}
+
+// A notice sent by an action that takes no reasons (escalate) still says why, from the reasons
+// that stand; one sent by an action with reasons carries those standing once it is applied.
+TEST_F(EngineTest, EventsCarryTheStandingReasonsOfTheirCatalog) {
+  Definition definition = *MiniDefinition();
+  for (TransitionDef& transition : definition.transitions) {
+    if (transition.id == "escalate") {
+      transition.events = {{"escalated", {}, "reasons"}, {"noted", {}, ""}, {"asked", {}, "info"}};
+    }
+    if (transition.id == "close") transition.events = {{"closed", {}, "reasons"}};
+  }
+  for (TimerDef& timer : definition.timers) {
+    if (timer.id == "respond") timer.events = {{"no_answer", {}, "reasons"}};
+  }
+  definition.BuildIndex();
+  const Engine engine(std::make_shared<const Definition>(std::move(definition)));
+  Claim open = Open();
+  open.fields.activity = "a1";
+  open.facts.last_reasons["reasons"] = {"r1", "r2"};
+
+  const Decision escalated =
+      MustDecide(engine.Decide(open, {"escalate", {}, "", {}}, reviewer_, t0_));
+  ASSERT_THAT(escalated.events, SizeIs(3));
+  EXPECT_EQ(escalated.events[0].attributes.at("reasons"), "r1,r2");
+  EXPECT_FALSE(escalated.events[1].attributes.contains("reasons"));
+  // No reason stands in `info`: the attribute is left out rather than sent empty.
+  EXPECT_FALSE(escalated.events[2].attributes.contains("reasons"));
+
+  const Decision closed =
+      MustDecide(engine.Decide(open, {"close", {"r3"}, "", {}}, reviewer_, t0_));
+  ASSERT_THAT(closed.events, SizeIs(1));
+  EXPECT_EQ(closed.events[0].attributes.at("reasons"), "r3");
+
+  // A timer's own event, beside the transition it performs: the reasons that stand after it.
+  const Claim waiting = Waiting(t0_);
+  const std::optional<Decision> expired =
+      engine.FireTimer(waiting, "respond", TimerIn(waiting.timers, "respond")->due_at);
+  ASSERT_TRUE(expired.has_value());
+  ASSERT_THAT(expired->events, SizeIs(1));
+  EXPECT_EQ(expired->events[0].type, "no_answer");
+  EXPECT_EQ(expired->events[0].attributes.at("reasons"), "r2");
 }
 
 TEST_F(EngineTest, InternalCommentsOnlyFromReviewers) {

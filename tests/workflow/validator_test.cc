@@ -147,6 +147,20 @@ TEST_F(ValidatorTest, UnknownCatalog) {
   EXPECT_THAT(Problems(), ElementsAre(At(13, "why", "unknown catalog 'why'")));
 }
 
+TEST_F(ValidatorTest, UnknownCatalogForAnEventsReasons) {
+  Append({"catalogs:", "  - {id: rejection_reasons, entries: [{id: late, display_name: Late}]}"});
+  Set(8,
+      "create: {roles: [partner], initial_state: open, events: [{type: made, reasons_from: "
+      "why}]}");
+  Set(13,
+      "  - {id: close, display_name: Close, from: [open], to: done, roles: [partner], "
+      "events: [shut, {type: notice, reasons_from: rejection_reason}]}");
+  EXPECT_THAT(Problems(), ElementsAre(At(8, "why", "unknown catalog 'why'"),
+                                      At(13, "rejection_reason}",
+                                         "unknown catalog 'rejection_reason' (did you mean "
+                                         "'rejection_reasons'?)")));
+}
+
 TEST_F(ValidatorTest, UnknownCatalogCode) {
   Append({"catalogs:", "  - {id: why, entries: [{id: late, display_name: Late}]}"});
   Set(13,
