@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # decide() throughput on the shipped CPOR workflow, one core. Run through scripts/bench.sh engine,
 # which configures a Release build in $CLAIMS_BENCH_BUILD_DIR. Prints Google Benchmark's table,
-# then one line of JSON: {"bench":"engine","decisions_per_s":...,"mix":...}.
+# then one line of JSON: {"bench":"engine","decisions_per_s":...,"decision_in_claim_copies":...}.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${CLAIMS_BENCH_BUILD_DIR:?run through scripts/bench.sh engine}
@@ -31,6 +31,9 @@ print(json.dumps({
     "accepted_per_s": round(rate["BM_DecideAccepted"]),
     "timer_firings_per_s": round(rate["BM_FireTimer"]),
     "refusals_per_s": round(rate["BM_DecideRefused"]),
+    "claim_copies_per_s": round(rate["BM_CopyClaim"]),
+    # What one decision costs in copies of the claim it decides on, measured in this run.
+    "decision_in_claim_copies": round(rate["BM_CopyClaim"] / rate["BM_DecideMix"], 2),
     "target_per_s": 1000000,
 }, separators=(",", ":")))
 PY
