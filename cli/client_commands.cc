@@ -26,6 +26,7 @@ struct ClientOptions {
   std::string roles;
   std::string partner;
   std::string customer_tenant;
+  std::string token;  // a JWT, for a claimsd with auth.mode jwt
   int timeout_seconds = 30;
 };
 
@@ -79,6 +80,7 @@ int Invoke(const ClientOptions& options, const Request& request,
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(options.timeout_seconds));
+  if (!options.token.empty()) context.AddMetadata("authorization", "Bearer " + options.token);
   if (!options.actor.empty()) context.AddMetadata("x-claims-actor", options.actor);
   if (!options.roles.empty()) context.AddMetadata("x-claims-roles", options.roles);
   if (!options.partner.empty()) context.AddMetadata("x-claims-partner", options.partner);
@@ -97,7 +99,12 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   CLI::App* claims = app.add_subcommand("claims", "call the claims service");
   claims->require_subcommand(1);
   claims->add_option("--server", options->server, "host:port of claimsd")->envname("CLAIMS_SERVER");
-  claims->add_option("--actor", options->actor, "who is calling")->envname("CLAIMS_ACTOR");
+  claims
+      ->add_option("--token", options->token,
+                   "a bearer token (JWT) proving who is calling, for auth.mode jwt")
+      ->envname("CLAIMS_TOKEN");
+  claims->add_option("--actor", options->actor, "who is calling (auth.mode metadata)")
+      ->envname("CLAIMS_ACTOR");
   claims->add_option("--roles", options->roles, "the caller's roles, comma separated")
       ->envname("CLAIMS_ROLES");
   claims->add_option("--partner", options->partner, "the caller's partner id (partner roles)")

@@ -1,5 +1,6 @@
 #include "config/claims_config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -78,6 +79,93 @@ Handler Scalar(T& out, Problems& problems, std::string_view what,
     }
     out = value;
   };
+}
+
+// RFC 8725: an allow-list of algorithms, "none" never among them.
+constexpr const char* kJwtAlgorithms[] = {"RS256", "RS384", "RS512", "ES256", "ES384",
+                                          "ES512", "HS256", "HS384", "HS512"};
+
+void ReadJwtKeys(const YAML::Node& node, std::vector<JwtKeyConfig>& keys, Problems& problems) {
+  if (!node.IsSequence()) {
+    problems.Add(node, "auth.keys must be a list of {id, algorithm, public_key_file | secret_env}");
+    return;
+  }
+  for (const YAML::Node& item : node) {
+    JwtKeyConfig key;
+    ReadMap(
+        item, "auth.keys[]",
+        {{"id", Scalar(key.id, problems, "auth.keys[].id")},
+         {"algorithm", Scalar(key.algorithm, problems, "auth.keys[].algorithm")},
+         {"public_key_file", Scalar(key.public_key_file, problems, "auth.keys[].public_key_file")},
+         {"secret_env", Scalar(key.secret_env, problems, "auth.keys[].secret_env")}},
+        problems);
+    const bool known = std::find(std::begin(kJwtAlgorithms), std::end(kJwtAlgorithms),
+                                 key.algorithm) != std::end(kJwtAlgorithms);
+    if (!known) {
+      problems.Add(item, absl::StrCat("auth.keys[]: algorithm '", key.algorithm, "' is not one of ",
+                                      absl::StrJoin(kJwtAlgorithms, ", ")));
+    } else if (absl::StartsWith(key.algorithm, "HS")) {
+      // A shared secret in a file that is also mounted for reading would be one more copy.
+      if (key.secret_env.empty() || !key.public_key_file.empty()) {
+        problems.Add(item, absl::StrCat("auth.keys[]: ", key.algorithm,
+                                        " takes its secret from secret_env, and no key file"));
+      }
+    } else if (key.public_key_file.empty() || !key.secret_env.empty()) {
+      problems.Add(item, absl::StrCat("auth.keys[]: ", key.algorithm,
+                                      " takes a public_key_file (PEM), and no secret_env"));
+    }
+    keys.push_back(std::move(key));
+  }
+}
+
+void ReadAuth(const YAML::Node& node, AuthConfig& auth, Problems& problems) {
+  std::string mode = "metadata";
+  int leeway_seconds = static_cast<int>(absl::ToInt64Seconds(auth.leeway));
+  ReadMap(node, "auth",
+          {{"mode", Scalar(mode, problems, "auth.mode")},
+           {"issuer", Scalar(auth.issuer, problems, "auth.issuer")},
+           {"audience", Scalar(auth.audience, problems, "auth.audience")},
+           {"leeway_seconds", Scalar<int>(leeway_seconds, problems, "auth.leeway_seconds",
+                                          [](const int& v) { return v >= 0 && v <= 600; })},
+           {"keys", [&](const YAML::Node& n) { ReadJwtKeys(n, auth.keys, problems); }},
+           {"claims",
+            [&](const YAML::Node& n) {
+              ReadMap(n, "auth.claims",
+                      {{"actor", Scalar(auth.claims.actor, problems, "auth.claims.actor")},
+                       {"roles", Scalar(auth.claims.roles, problems, "auth.claims.roles")},
+                       {"partner", Scalar(auth.claims.partner, problems, "auth.claims.partner")},
+                       {"customer_tenant", Scalar(auth.claims.customer_tenant, problems,
+                                                  "auth.claims.customer_tenant")}},
+                      problems);
+            }}},
+          problems);
+  auth.leeway = absl::Seconds(leeway_seconds);
+  if (mode == "metadata") {
+    auth.mode = AuthMode::kMetadata;
+    return;
+  }
+  if (mode != "jwt") {
+    problems.Add(node, "auth.mode: must be 'metadata' or 'jwt'");
+    return;
+  }
+  auth.mode = AuthMode::kJwt;
+  if (auth.issuer.empty()) problems.Add(node, "auth: mode jwt needs the issuer tokens must name");
+  if (auth.audience.empty()) {
+    problems.Add(node, "auth: mode jwt needs the audience tokens must be for");
+  }
+  if (auth.keys.empty()) problems.Add(node, "auth: mode jwt needs at least one key");
+  std::vector<std::string> ids;
+  for (const JwtKeyConfig& key : auth.keys) {
+    // With several keys, the token's kid must say which one signed it.
+    if (auth.keys.size() > 1 && key.id.empty()) {
+      problems.Add(node, "auth.keys: with several keys, each needs an id (the tokens' kid)");
+      break;
+    }
+    if (std::find(ids.begin(), ids.end(), key.id) != ids.end()) {
+      problems.Add(node, absl::StrCat("auth.keys: id '", key.id, "' is listed twice"));
+    }
+    ids.push_back(key.id);
+  }
 }
 
 std::string ResolvePath(std::string_view base, const std::string& path) {
@@ -175,6 +263,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                                                       "idempotency.retention_hours", positive)}},
                      problems);
            }},
+          {"auth", [&](const YAML::Node& n) { ReadAuth(n, config.auth, problems); }},
           {"log_level", Scalar<std::string>(config.log_level, problems, "log_level",
                                             [](const std::string& v) {
                                               return v == "trace" || v == "debug" || v == "info" ||
@@ -196,6 +285,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
   if (!problems.empty()) return problems.ToStatus();
 
   config.workflows.directory = ResolvePath(base_directory, config.workflows.directory);
+  for (JwtKeyConfig& key : config.auth.keys) {
+    key.public_key_file = ResolvePath(base_directory, key.public_key_file);
+  }
   const std::string kSqlitePrefix = "sqlite:";
   if (absl::StartsWith(config.database.url, kSqlitePrefix)) {
     const std::string path = config.database.url.substr(kSqlitePrefix.size());

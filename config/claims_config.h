@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -43,6 +44,42 @@ struct MetricsConfig {
   std::string listen;
 };
 
+// How callers prove who they are.
+enum class AuthMode {
+  // A trusted front end (the partner portal, a reviewer tool) authenticated the user and passes
+  // the identity in x-claims-* metadata. Only for deployments where nothing else reaches claimsd.
+  kMetadata,
+  // Every call carries "authorization: Bearer <JWT>", verified here against configured keys.
+  kJwt,
+};
+
+// A key that signs tokens. After RFC 8725, a key has exactly one algorithm, and "none" is never
+// one of them.
+struct JwtKeyConfig {
+  std::string id;               // the tokens' "kid" header; may be empty when there is one key
+  std::string algorithm;        // RS256/384/512, ES256/384/512 or HS256/384/512
+  std::string public_key_file;  // RS*, ES*: PEM public key (relative to the config file)
+  std::string secret_env;       // HS*: environment variable holding the shared secret
+};
+
+// Which claims of a token carry the identity.
+struct JwtClaimNames {
+  std::string actor = "sub";
+  std::string roles = "roles";  // an array of role ids, or one space-separated string
+  std::string partner = "partner_id";
+  std::string customer_tenant = "customer_tenant_id";
+};
+
+struct AuthConfig {
+  AuthMode mode = AuthMode::kMetadata;
+  // kJwt: tokens must name this issuer ("iss") and audience ("aud"), and carry "exp".
+  std::string issuer;
+  std::string audience;
+  absl::Duration leeway = absl::Seconds(30);  // clock skew allowed on exp and nbf
+  std::vector<JwtKeyConfig> keys;
+  JwtClaimNames claims;
+};
+
 // claimsd's configuration. Every key is optional; unknown keys are errors.
 struct ServerConfig {
   std::string listen = "127.0.0.1:50051";
@@ -52,6 +89,7 @@ struct ServerConfig {
   ClockKind clock = ClockKind::kSystem;
   GrpcConfig grpc;
   MetricsConfig metrics;
+  AuthConfig auth;
   absl::Duration idempotency_retention = absl::Hours(24);
   std::string log_level = "info";
 };

@@ -10,7 +10,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libsoci-dev libboost-dev libmariadb-dev libsqlite3-dev
   libyaml-cpp-dev libspdlog-dev libabsl-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libcpp-jwt-dev
   # runtime data and the throwaway database for tests and benchmarks
   libssl-dev nlohmann-json3-dev
   tzdata sqlite3 mariadb-server mariadb-client

@@ -2,17 +2,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "server/status_mapping.h"
 
 namespace claims::server {
 namespace {
-
-std::string Header(const std::multimap<std::string, std::string>& metadata, const char* key) {
-  auto it = metadata.find(key);
-  return it == metadata.end() ? std::string() : it->second;
-}
 
 int Rank(workflow::Perspective perspective) {
   switch (perspective) {
@@ -30,24 +23,13 @@ int Rank(workflow::Perspective perspective) {
 
 }  // namespace
 
-absl::StatusOr<Caller> CallerFromMetadata(const std::multimap<std::string, std::string>& metadata,
+absl::StatusOr<Caller> CallerFromIdentity(const Identity& identity,
                                           const workflow::Definition& roles) {
   Caller caller;
-  caller.actor.id = Header(metadata, kActorHeader);
-  caller.actor.partner_id = Header(metadata, kPartnerHeader);
-  caller.customer_tenant = Header(metadata, kCustomerTenantHeader);
-  if (caller.actor.id.empty()) {
-    return WithErrorInfo(absl::UnauthenticatedError(absl::StrCat("missing ", kActorHeader)),
-                         "MISSING_IDENTITY");
-  }
-  for (absl::string_view role : absl::StrSplit(Header(metadata, kRolesHeader), ',')) {
-    role = absl::StripAsciiWhitespace(role);
-    if (!role.empty()) caller.actor.roles.emplace_back(role);
-  }
-  if (caller.actor.roles.empty()) {
-    return WithErrorInfo(absl::UnauthenticatedError(absl::StrCat("missing ", kRolesHeader)),
-                         "MISSING_IDENTITY");
-  }
+  caller.actor.id = identity.actor;
+  caller.actor.roles = identity.roles;
+  caller.actor.partner_id = identity.partner;
+  caller.customer_tenant = identity.customer_tenant;
   bool known = false;
   int best = -1;
   for (const auto& role : caller.actor.roles) {
@@ -70,15 +52,22 @@ absl::StatusOr<Caller> CallerFromMetadata(const std::multimap<std::string, std::
   }
   if (caller.perspective == workflow::Perspective::kPartner && caller.actor.partner_id.empty()) {
     return WithErrorInfo(
-        absl::UnauthenticatedError(absl::StrCat("partner roles need ", kPartnerHeader)),
+        absl::UnauthenticatedError(absl::StrCat("partner roles need ", identity.partner_source)),
         "MISSING_TENANT");
   }
   if (caller.perspective == workflow::Perspective::kCustomer && caller.customer_tenant.empty()) {
-    return WithErrorInfo(
-        absl::UnauthenticatedError(absl::StrCat("customers need ", kCustomerTenantHeader)),
-        "MISSING_TENANT");
+    return WithErrorInfo(absl::UnauthenticatedError(
+                             absl::StrCat("customers need ", identity.customer_tenant_source)),
+                         "MISSING_TENANT");
   }
   return caller;
+}
+
+absl::StatusOr<Caller> CallerFromMetadata(const Metadata& metadata,
+                                          const workflow::Definition& roles) {
+  absl::StatusOr<Identity> identity = NewHeaderAuthenticator()->Identify(metadata);
+  if (!identity.ok()) return identity.status();
+  return CallerFromIdentity(*identity, roles);
 }
 
 }  // namespace claims::server

@@ -4,17 +4,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/auth.h"
 #include "workflow/claim.h"
 #include "workflow/definition.h"
 
 namespace claims::server {
-
-// Metadata keys that carry the caller's identity on the embedded default, where a trusted
-// front end (the partner portal, a reviewer tool) has already authenticated the user.
-inline constexpr char kActorHeader[] = "x-claims-actor";
-inline constexpr char kRolesHeader[] = "x-claims-roles";      // comma separated
-inline constexpr char kPartnerHeader[] = "x-claims-partner";  // partner roles: their tenant
-inline constexpr char kCustomerTenantHeader[] = "x-claims-customer-tenant";
 
 // Who is calling and from which side, as far as access to claims goes.
 struct Caller {
@@ -29,11 +23,15 @@ struct Caller {
   }
 };
 
-// Builds the caller from request metadata. The perspective is the most privileged one among
-// the caller's roles in `roles` (reviewer over customer over partner).
-// UNAUTHENTICATED when the actor or roles are missing; PERMISSION_DENIED when no role is
-// known to the workflow; UNAUTHENTICATED when a partner role comes without a partner id.
-absl::StatusOr<Caller> CallerFromMetadata(const std::multimap<std::string, std::string>& metadata,
+// The caller `identity` makes, its roles read against `roles`. The perspective is the most
+// privileged one among the caller's roles (reviewer over customer over partner).
+// PERMISSION_DENIED when no role is known to the workflow or one is the system's;
+// UNAUTHENTICATED when a partner comes without a partner id or a customer without a tenant.
+absl::StatusOr<Caller> CallerFromIdentity(const Identity& identity,
+                                          const workflow::Definition& roles);
+
+// CallerFromIdentity over the x-claims-* headers (NewHeaderAuthenticator), for AuthMode::kMetadata.
+absl::StatusOr<Caller> CallerFromMetadata(const Metadata& metadata,
                                           const workflow::Definition& roles);
 
 }  // namespace claims::server

@@ -51,18 +51,21 @@ absl::Status NotFound(const std::string& name) {
 }  // namespace
 
 ClaimsLogic::ClaimsLogic(storage::Repository& repository, WorkflowRegistry& workflows,
-                         const Clock& clock, Options options, AppliedCallback on_applied)
+                         const Clock& clock, const Authenticator& authenticator, Options options,
+                         AppliedCallback on_applied)
     : repository_(repository),
       workflows_(workflows),
       clock_(clock),
+      authenticator_(authenticator),
       options_(std::move(options)),
       on_applied_(std::move(on_applied)) {}
 
-absl::StatusOr<Caller> ClaimsLogic::Authenticate(
-    const std::multimap<std::string, std::string>& metadata) const {
+absl::StatusOr<Caller> ClaimsLogic::Authenticate(const Metadata& metadata) const {
+  absl::StatusOr<Identity> identity = authenticator_.Identify(metadata);
+  if (!identity.ok()) return identity.status();
   auto engine = workflows_.Latest(options_.default_workflow);
   if (!engine.ok()) return engine.status();
-  return CallerFromMetadata(metadata, (*engine)->definition());
+  return CallerFromIdentity(*identity, (*engine)->definition());
 }
 
 pb::Claim ClaimsLogic::ClaimToProto(const workflow::Engine& engine, const workflow::Claim& claim,

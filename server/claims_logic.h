@@ -33,11 +33,11 @@ class ClaimsLogic {
   // sleep and event streams can look at the outbox at once.
   using AppliedCallback = std::function<void(const workflow::Decision&)>;
   ClaimsLogic(storage::Repository& repository, WorkflowRegistry& workflows, const Clock& clock,
-              Options options, AppliedCallback on_applied = {});
+              const Authenticator& authenticator, Options options, AppliedCallback on_applied = {});
 
-  // The caller behind `metadata`, with roles interpreted by the default workflow.
-  absl::StatusOr<Caller> Authenticate(
-      const std::multimap<std::string, std::string>& metadata) const;
+  // The caller `authenticator` finds behind `metadata`, with roles interpreted by the default
+  // workflow.
+  absl::StatusOr<Caller> Authenticate(const Metadata& metadata) const;
 
   absl::StatusOr<pb::Claim> CreateClaim(const Caller& caller, const pb::CreateClaimRequest& req);
   absl::StatusOr<pb::Claim> GetClaim(const Caller& caller, const pb::GetClaimRequest& req);
@@ -106,6 +106,7 @@ class ClaimsLogic {
   storage::Repository& repository_;
   WorkflowRegistry& workflows_;
   const Clock& clock_;
+  const Authenticator& authenticator_;
   Options options_;
   AppliedCallback on_applied_;
 };

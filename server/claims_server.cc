@@ -17,6 +17,15 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     const config::ServerConfig& config, std::unique_ptr<Clock> clock) {
   std::unique_ptr<ClaimsServer> server(new ClaimsServer());
   server->config_ = config;
+  // First, so that a key that cannot be used stops start-up before anything is opened.
+  auto authenticator = NewAuthenticator(config.auth);
+  if (!authenticator.ok()) return authenticator.status();
+  server->authenticator_ = *std::move(authenticator);
+  if (config.auth.mode == config::AuthMode::kMetadata) {
+    spdlog::warn(
+        "auth.mode is metadata: x-claims-* headers are trusted as they come; "
+        "run this only behind a front end that sets them");
+  }
   if (!clock) {
     if (config.clock == config::ClockKind::kManual) {
       clock = std::make_unique<ManualClock>(absl::Now());
@@ -70,8 +79,8 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   logic_options.max_evidence_bytes = config.database.max_evidence_bytes;
   TimerScheduler* scheduler = server->scheduler_.get();
   server->logic_ = std::make_unique<ClaimsLogic>(
-      *server->repository_, *server->workflows_, *server->clock_, logic_options,
-      [scheduler, events](const workflow::Decision& decision) {
+      *server->repository_, *server->workflows_, *server->clock_, *server->authenticator_,
+      logic_options, [scheduler, events](const workflow::Decision& decision) {
         if (!decision.timers.empty()) scheduler->Wake();
         if (!decision.events.empty()) events->Notify();
       });

@@ -58,6 +58,7 @@ class ClaimsServer {
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<EventFeed> events_;
   std::unique_ptr<TimerScheduler> scheduler_;
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<ClaimsLogic> logic_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<ClaimsService> service_;

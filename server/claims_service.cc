@@ -14,8 +14,8 @@
 namespace claims::server {
 namespace {
 
-std::multimap<std::string, std::string> Metadata(const grpc::CallbackServerContext& context) {
-  std::multimap<std::string, std::string> metadata;
+Metadata CallMetadata(const grpc::CallbackServerContext& context) {
+  Metadata metadata;
   for (const auto& [key, value] : context.client_metadata()) {
     metadata.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
   }
@@ -133,7 +133,7 @@ grpc::ServerUnaryReactor* ClaimsService::Serve(
       status = absl::DeadlineExceededError("deadline passed before the request was served");
     } else {
       try {
-        absl::StatusOr<Caller> caller = logic_.Authenticate(Metadata(*context));
+        absl::StatusOr<Caller> caller = logic_.Authenticate(CallMetadata(*context));
         if (!caller.ok()) {
           status = caller.status();
         } else {
@@ -216,7 +216,7 @@ namespace claims::server {
 
 grpc::ServerWriteReactor<pb::Event>* ClaimsService::StreamEvents(
     grpc::CallbackServerContext* context, const pb::StreamEventsRequest* request) {
-  absl::StatusOr<Caller> caller = logic_.Authenticate(Metadata(*context));
+  absl::StatusOr<Caller> caller = logic_.Authenticate(CallMetadata(*context));
   absl::Status status = caller.status();
   if (status.ok() && caller->perspective == workflow::Perspective::kCustomer) {
     status = WithErrorInfo(absl::PermissionDeniedError("customers cannot stream events"),

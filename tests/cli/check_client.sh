@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # claimsctl's client commands against a real claimsd on loopback: a claim through create,
-# evidence, a refused and an accepted submit, a reviewer's start_review, list and history.
+# evidence, a refused and an accepted submit, a reviewer's start_review, list and history;
+# then against a claimsd that takes bearer tokens only (auth.mode jwt).
 set -euo pipefail
 claimsd=${1:?claimsd} claimsctl=${2:?claimsctl} config_dir=${3:?config dir}
 work=$(mktemp -d)
-pid=
 cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -16,16 +16,24 @@ sed -e 's|^  url: sqlite:.*|  url: sqlite:claims.db|' \
     -e 's|^listen: .*|listen: 127.0.0.1:0|' \
     -e 's|^  listen: .*|  listen: ""|' \
     "$config_dir/claimsd.yaml" >"$work/claimsd.yaml"
-"$claimsd" --config "$work/claimsd.yaml" >"$work/log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 1 100); do
-  port=$(grep -o 'port [0-9]*' "$work/log" | head -n 1 | cut -d' ' -f2 || true)
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "claimsd did not start"; cat "$work/log"; exit 1; }
+# start_claimsd CONFIG LOG: starts claimsd in the background; sets pid and port.
+pids=()
+start_claimsd() {
+  "$claimsd" --config "$1" >"$2" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  port=
+  for _ in $(seq 1 100); do
+    port=$(grep -o 'port [0-9]*' "$2" | head -n 1 | cut -d' ' -f2 || true)
+    [ -n "$port" ] && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$2"; exit 1; }
+    sleep 0.1
+  done
+  echo "claimsd did not start"
+  cat "$2"
+  exit 1
+}
+start_claimsd "$work/claimsd.yaml" "$work/log"
 
 export CLAIMS_SERVER=127.0.0.1:$port CLAIMS_ACTOR=pat CLAIMS_ROLES=billing_admin CLAIMS_PARTNER=contoso
 failures=0
@@ -58,5 +66,39 @@ check "history has every step" test "$(echo "$history" | field '["entries"].__le
 other=$(CLAIMS_PARTNER=northwind "$claimsctl" claims get "$name" 2>&1 || true)
 check "another partner gets NOT_FOUND" grep -q '^error: NOT_FOUND' <<<"$other"
 
-echo "$((9 - failures)) passed, $failures failed"
+# auth.mode jwt with an HS256 key: a token minted here as an identity provider would, with
+# nothing but the standard library.
+export CLAIMS_TEST_JWT_SECRET=0123456789abcdef0123456789abcdef-cli
+sed -e 's|^  url: sqlite:.*|  url: sqlite:claims-jwt.db|' "$work/claimsd.yaml" >"$work/claimsd-jwt.yaml"
+cat >>"$work/claimsd-jwt.yaml" <<'YAML'
+auth:
+  mode: jwt
+  issuer: https://login.example.test/
+  audience: claims
+  keys:
+    - {algorithm: HS256, secret_env: CLAIMS_TEST_JWT_SECRET}
+YAML
+start_claimsd "$work/claimsd-jwt.yaml" "$work/log-jwt"
+token=$(/usr/bin/python3 - <<'PY'
+import base64, hashlib, hmac, json, os, time
+def part(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+signed = part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + part(json.dumps({
+    "iss": "https://login.example.test/", "aud": "claims", "sub": "pat@contoso",
+    "exp": int(time.time()) + 300, "roles": ["billing_admin"], "partner_id": "contoso"}).encode())
+secret = os.environ["CLAIMS_TEST_JWT_SECRET"].encode()
+print(signed + "." + part(hmac.new(secret, signed.encode(), hashlib.sha256).digest()))
+PY
+)
+export CLAIMS_SERVER=127.0.0.1:$port
+create_args=(claims create partners/contoso --mpn 1234567 --customer-name Fabrikam
+  --customer-tenant-id 6f1c2a9e-0000-4000-8000-000000000001 --product power_bi
+  --activity pre_sales)
+created=$(CLAIMS_TOKEN=$token "$claimsctl" "${create_args[@]}")
+check "a bearer token creates the claim as its subject" \
+  test "$(echo "$created" | field '["creator"]')" = pat@contoso
+headers_only=$("$claimsctl" "${create_args[@]}" 2>&1 || true)
+check "identity headers alone are UNAUTHENTICATED" grep -q '^error: UNAUTHENTICATED' <<<"$headers_only"
+
+echo "$((11 - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

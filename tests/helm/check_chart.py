@@ -47,6 +47,23 @@ if rc == 0:
     check(("PersistentVolumeClaim", "r-claims-data") not in objects, "mysql: no PVC expected")
     config = yaml.safe_load(objects[("ConfigMap", "r-claims")]["data"]["claimsd.yaml"])
     check(config["workflows"]["default"] == "cpor-association", "default workflow")
+    auth = config["auth"]
+    check(auth["mode"] == "jwt" and auth["issuer"] == "https://login.example.test/",
+          f"mysql: jwt auth with the issuer expected, got {auth}")
+    check(auth["keys"][0] == {"id": "signing-2026", "algorithm": "RS256",
+                              "public_key_file": "/etc/claims/keys/signing-2026.pem"},
+          f"mysql: the RS256 key must point into the mounted Secret, got {auth['keys'][0]}")
+    check(auth["keys"][1].get("secret_env") == "CLAIMS_JWT_SECRET_1",
+          f"mysql: the HS256 key must read its env var, got {auth['keys'][1]}")
+    check(env.get("CLAIMS_JWT_SECRET_1", {}).get("valueFrom", {}).get("secretKeyRef")
+          == {"name": "claims-jwt-hmac", "key": "secret"},
+          "the HS256 secret must come from its Secret")
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    check(volumes.get("jwt-keys", {}).get("secret", {}).get("secretName") == "claims-jwt-keys",
+          "the key Secret must be a volume")
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    check(mounts.get("jwt-keys", {}).get("mountPath") == "/etc/claims/keys",
+          "the key Secret must be mounted at /etc/claims/keys")
 
 rc, out, err = render("-f", f"{chart}/ci/sqlite-values.yaml")
 check(rc == 0, f"sqlite values do not render: {err}")
@@ -59,6 +76,17 @@ if rc == 0:
     check(("Job", "r-claims-migrate") not in objects, "sqlite: no migration job")
     config = yaml.safe_load(objects[("ConfigMap", "r-claims")]["data"]["claimsd.yaml"])
     check(config["database"]["url"] == "sqlite:/var/lib/claims/claims.db", "sqlite URL")
+    check(config["auth"] == {"mode": "metadata"}, f"sqlite: metadata auth, got {config['auth']}")
+    volumes = [v["name"] for v in deployment["spec"]["template"]["spec"]["volumes"]]
+    check("jwt-keys" not in volumes, "sqlite: no key volume in metadata mode")
+
+# The chart's defaults ask for tokens, so an install that names no issuer or key stops here
+# rather than running a service that trusts any caller's headers.
+rc, out, err = render()
+check(rc != 0 and "auth.mode=jwt needs auth.issuer" in err,
+      f"default values without an issuer must fail to render: {err}")
+rc, out, err = render("-f", f"{chart}/ci/mysql-values.yaml", "--set", "auth.keysSecret=")
+check(rc != 0 and "need auth.keysSecret" in err, "a key file without keysSecret must fail")
 
 rc, out, err = render("--set", "database.backend=sqlite", "--set", "replicaCount=2")
 check(rc != 0 and "one replica only" in err, "sqlite with 2 replicas must fail to render")
@@ -66,10 +94,11 @@ check(rc != 0 and "one replica only" in err, "sqlite with 2 replicas must fail t
 rc, out, err = render("--set", "databse.backend=mysql")
 check(rc != 0 and "databse" in err, "values schema must reject unknown keys")
 
-rc, out, err = render("--set", "workflows.files.custom\\.yaml=name: custom")
+rc, out, err = render("-f", f"{chart}/ci/mysql-values.yaml",
+                      "--set", "workflows.files.custom\\.yaml=name: custom")
 check(rc == 0 and "r-claims-workflows" in out, "workflow files must become a ConfigMap")
 
 for failure in failures:
     print("FAIL:", failure)
-print(f"5 renders checked, {len(failures)} failures")
+print(f"7 renders checked, {len(failures)} failures")
 sys.exit(1 if failures else 0)

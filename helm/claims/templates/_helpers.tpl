@@ -43,6 +43,34 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and (eq .Values.database.backend "mysql") (not .Values.database.existingSecret) -}}
 {{- fail "database.backend=mysql needs database.existingSecret holding the mysql:// URL" -}}
 {{- end -}}
+{{- if eq .Values.auth.mode "jwt" -}}
+{{- if or (not .Values.auth.issuer) (not .Values.auth.audience) (not .Values.auth.keys) -}}
+{{- fail "auth.mode=jwt needs auth.issuer, auth.audience and at least one of auth.keys; auth.mode=metadata trusts x-claims-* headers and is only for a front end that alone reaches the pods" -}}
+{{- end -}}
+{{- range .Values.auth.keys -}}
+{{- if and (not .file) (not .secretKeyRef) -}}
+{{- fail (printf "auth.keys: key %q needs a file (a key of auth.keysSecret, RS*/ES*) or a secretKeyRef (HS*)" (.id | default .algorithm)) -}}
+{{- end -}}
+{{- if and .file (not $.Values.auth.keysSecret) -}}
+{{- fail "auth.keys: keys with a file need auth.keysSecret, the Secret holding the PEM files" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment variables holding the HS* secrets of auth.keys, one per key, from Secrets. */}}
+{{- define "claims.authEnv" -}}
+{{- if eq .Values.auth.mode "jwt" }}
+{{- range $i, $key := .Values.auth.keys }}
+{{- if $key.secretKeyRef }}
+- name: CLAIMS_JWT_SECRET_{{ $i }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $key.secretKeyRef.name }}
+      key: {{ $key.secretKeyRef.key }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* The database URL environment variable, shared by the server and the migration job. */}}
