@@ -248,6 +248,12 @@ TEST_F(JwtAuthTest, KeysThatCannotBeUsedStopStartUp) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least 32 bytes")));
   ::unsetenv(kSecretEnv);
   EXPECT_THAT(NewJwtAuthenticator(config_), StatusIs(absl::StatusCode::kInvalidArgument));
+  for (const char* algorithm : {"none", "HS1", "PS256", "RS257"}) {
+    config_.keys = {{"", algorithm, Write("rsa.pem", rsa_->public_pem), kSecretEnv}};
+    EXPECT_THAT(NewJwtAuthenticator(config_),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not allowed")))
+        << algorithm;
+  }
 }
 
 TEST_F(JwtAuthTest, APartnerTokenWithoutItsTenantIsUnauthenticated) {
