@@ -74,6 +74,11 @@ struct EventDef {
   // the action that sends it takes no reasons (an upheld rejection). Empty: the reasons the
   // action was given or implies.
   std::string reasons_from;
+  // Transitions with a `within` guard whose window the event announces: attribute
+  // "<transition>_deadline" is the instant the window closes, counted from the claim entering
+  // the state it is in once the action is applied (a rejection notice says until when the
+  // claim may be disputed).
+  std::vector<std::string> deadline_of;
 };
 
 // A closed set of typed conditions on a transition.

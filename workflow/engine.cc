@@ -381,21 +381,35 @@ Decision Unchanged(const Claim& claim, std::string_view name) {
   return d;
 }
 
-// `facts` are the claim's facts once the decision is applied: an event that names a catalog in
-// reasons_from carries the reasons standing in it then.
-Event NewEvent(const Claim& claim, const EventDef& def, const ClaimFacts& facts, absl::Time now) {
+// `decided` holds the claim's facts and state entry once the decision is applied: an event
+// that names a catalog in reasons_from carries the reasons standing in it then, and one that
+// names transitions in deadline_of the instants their within windows close.
+Event NewEvent(const EngineIndex& index, const Claim& claim, const EventDef& def,
+               const Decision& decided, absl::Time now) {
   Event event;
   event.type = def.type;
   event.claim_id = claim.id;
   event.partner_id = claim.partner_id;
   event.time = now;
   // Room for what the engine adds: five attributes for an action, an error on top of a timer's.
-  event.attributes.reserve(def.attributes.size() + 6);
+  event.attributes.reserve(def.attributes.size() + def.deadline_of.size() + 6);
   for (const auto& [name, value] : def.attributes) event.attributes.Set(name, value);
   if (!def.reasons_from.empty()) {
-    auto standing = facts.last_reasons.find(def.reasons_from);
-    if (standing != facts.last_reasons.end() && !standing->second.empty()) {
+    auto standing = decided.facts.last_reasons.find(def.reasons_from);
+    if (standing != decided.facts.last_reasons.end() && !standing->second.empty()) {
       event.attributes.Set("reasons", absl::StrJoin(standing->second, ","));
+    }
+  }
+  for (const std::string& id : def.deadline_of) {
+    const TransitionInfo* window = index.FindTransition(id);
+    if (window == nullptr) continue;  // the validator refuses such a definition
+    const std::vector<GuardDef>& guards = window->def->guards;
+    for (std::size_t i = 0; i < guards.size(); ++i) {
+      if (guards[i].kind != GuardKind::kWithinDuration) continue;
+      event.attributes.Set(
+          absl::StrCat(id, "_deadline"),
+          TimeText(window->guard_calendars[i]->Add(decided.state_entered_at, guards[i].duration)));
+      break;
     }
   }
   return event;
@@ -423,17 +437,18 @@ void AddTimerAttributes(const TimerInstance& timer, const Claim& claim, Event& e
 
 // The events a timer emits at its deadline; a breach always announces itself as sla_breached,
 // whatever else the definition adds, since escalation consumers key on that type.
-void DeadlineEvents(const TimerDef& def, const TimerInstance& timer, const Claim& claim,
-                    const ClaimFacts& facts, absl::Time now, bool breach, std::vector<Event>& out) {
+void DeadlineEvents(const EngineIndex& index, const TimerDef& def, const TimerInstance& timer,
+                    const Claim& claim, const Decision& decided, absl::Time now, bool breach,
+                    std::vector<Event>& out) {
   bool announced = false;
   for (const EventDef& event_def : def.events) {
-    Event& event = out.emplace_back(NewEvent(claim, event_def, facts, now));
+    Event& event = out.emplace_back(NewEvent(index, claim, event_def, decided, now));
     AddTimerAttributes(timer, claim, event);
     announced = announced || event.type == kSlaBreachedEvent;
   }
   if (breach && !announced) {
     Event& event = out.emplace_back(
-        NewEvent(claim, EventDef{std::string(kSlaBreachedEvent), {}, {}}, facts, now));
+        NewEvent(index, claim, EventDef{std::string(kSlaBreachedEvent), {}, {}, {}}, decided, now));
     AddTimerAttributes(timer, claim, event);
   }
 }
@@ -503,7 +518,7 @@ Outcome Engine::Create(const Claim& draft, const Actor& actor, absl::Time now) c
   EnterState(*index_, fresh.timers, create.initial_state, now, d.timers);
   Summarize(fresh, d);
   for (const EventDef& event_def : create.events) {
-    Event& event = d.events.emplace_back(NewEvent(draft, event_def, d.facts, now));
+    Event& event = d.events.emplace_back(NewEvent(*index_, draft, event_def, d, now));
     event.attributes.Set("actor", actor.id);
     event.attributes.Set("to_state", create.initial_state);
   }
@@ -605,7 +620,7 @@ Outcome Engine::Perform(const Claim& claim, const TransitionInfo& transition,
     d.events.reserve(def.events.size() + 2);
     const std::string joined_reasons = absl::StrJoin(reasons, ",");
     for (const EventDef& event_def : def.events) {
-      Event& event = d.events.emplace_back(NewEvent(claim, event_def, d.facts, now));
+      Event& event = d.events.emplace_back(NewEvent(*index_, claim, event_def, d, now));
       event.attributes.Set("action", def.id);
       event.attributes.Set("actor", actor.id);
       event.attributes.Set("from_state", claim.state);
@@ -798,7 +813,7 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
     Summarize(claim, d);
     for (const EventDef& event_def : def.warning_events) {
       AddTimerAttributes(warned, claim,
-                         d.events.emplace_back(NewEvent(claim, event_def, d.facts, now)));
+                         d.events.emplace_back(NewEvent(*index_, claim, event_def, d, now)));
     }
     d.history.push_back(NewHistory(HistoryKind::kTimer, def.id, system_id, Perspective::kSystem,
                                    now, claim.state, claim.state));
@@ -829,7 +844,7 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
       }
       Summarize(claim, d);
       std::vector<Event> events;
-      DeadlineEvents(def, finished, claim, d.facts, now, /*breach=*/false, events);
+      DeadlineEvents(*index_, def, finished, claim, d, now, /*breach=*/false, events);
       d.events.insert(d.events.begin(), std::make_move_iterator(events.begin()),
                       std::make_move_iterator(events.end()));
       d.history.insert(d.history.begin(),
@@ -846,7 +861,7 @@ std::optional<Decision> Engine::FireTimer(const Claim& claim, std::string_view t
   Decision d = Unchanged(claim, def.id);
   d.timers.push_back(finished);
   Summarize(claim, d);
-  DeadlineEvents(def, finished, claim, d.facts, now, /*breach=*/true, d.events);
+  DeadlineEvents(*index_, def, finished, claim, d, now, /*breach=*/true, d.events);
   if (!refusal.empty()) {
     for (Event& event : d.events) event.attributes.Set("error", refusal);
   }

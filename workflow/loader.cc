@@ -337,12 +337,16 @@ class Loader {
       const std::string item_path = Sub(path, i);
       EventDef event;
       if (item.IsMap()) {
-        MapReader map(reader_, item, item_path, "event", {"type", "attributes", "reasons_from"});
+        MapReader map(reader_, item, item_path, "event",
+                      {"type", "attributes", "reasons_from", "deadline_of"});
         if (const YAML::Node* type = map.Required("type")) {
           event.type = reader_.Id(*type, item_path).value_or("");
         }
         if (const YAML::Node* reasons_from = map.Get("reasons_from")) {
           event.reasons_from = reader_.Id(*reasons_from, map.Path("reasons_from")).value_or("");
+        }
+        if (const YAML::Node* deadline_of = map.Get("deadline_of")) {
+          event.deadline_of = reader_.IdList(*deadline_of, map.Path("deadline_of"));
         }
         if (const YAML::Node* attributes = map.Get("attributes")) {
           if (!attributes->IsMap()) {

@@ -97,7 +97,8 @@ constexpr std::string_view kWorkflowSchemaHead = R"json({
               "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,63}$"},
               "additionalProperties": {"type": "string"}
             },
-            "reasons_from": {"$ref": "#/$defs/id", "description": "A catalog whose standing reasons (the claim's last reasons from it, once the action is applied) the event carries as its reasons attribute, e.g. rejection_reasons on a rejection notice sent by an action that takes no reasons."}
+            "reasons_from": {"$ref": "#/$defs/id", "description": "A catalog whose standing reasons (the claim's last reasons from it, once the action is applied) the event carries as its reasons attribute, e.g. rejection_reasons on a rejection notice sent by an action that takes no reasons."},
+            "deadline_of": {"type": "array", "items": {"$ref": "#/$defs/id"}, "description": "Transitions with a within guard whose window the event announces: attribute <transition>_deadline is the instant it closes, counted from the claim entering the state it is in once the action is applied, e.g. [dispute] on a rejection notice."}
           }
         }
       ]

@@ -161,10 +161,30 @@ class Validator {
     Report(path, Cat("unknown field '", field, "' (fields: ", Join(known, ", "), ")",
                      DidYouMean(field, known)));
   }
-  void CheckEvents(const std::vector<EventDef>& events, const std::string& path) {
+  // `entered`: the state the claim is in when the events are sent, when one state is known.
+  void CheckEvents(const std::vector<EventDef>& events, const std::string& path,
+                   std::string_view entered = "") {
     for (std::size_t i = 0; i < events.size(); ++i) {
-      if (events[i].reasons_from.empty()) continue;
-      CheckCatalog(events[i].reasons_from, Sub(Sub(path, i), "reasons_from"));
+      const EventDef& event = events[i];
+      const std::string event_path = Sub(path, i);
+      if (!event.reasons_from.empty()) {
+        CheckCatalog(event.reasons_from, Sub(event_path, "reasons_from"));
+      }
+      for (std::size_t j = 0; j < event.deadline_of.size(); ++j) {
+        const std::string& id = event.deadline_of[j];
+        const std::string at = Sub(Sub(event_path, "deadline_of"), j);
+        if (!CheckRef(definition_.transitions, "transition", id, at)) continue;
+        const TransitionDef* window = FindById(definition_.transitions, id);
+        const bool has_window =
+            std::any_of(window->guards.begin(), window->guards.end(),
+                        [](const GuardDef& g) { return g.kind == GuardKind::kWithinDuration; });
+        if (!has_window) {
+          Report(at, Cat("transition '", id, "' has no within guard, so no deadline to announce"));
+        } else if (!entered.empty() && !Contains(window->from, entered)) {
+          Report(at, Cat("transition '", id, "' cannot be taken from state '", entered,
+                         "', where the claim is when event '", event.type, "' is sent"));
+        }
+      }
     }
   }
   void CheckCodes(const CatalogDef* catalog, const std::vector<std::string>& codes,
@@ -253,7 +273,7 @@ class Validator {
     CheckRoles(create.roles, "create/roles");
     CheckState(create.initial_state, "create/initial_state");
     CheckFields(create.required_fields, "create/required_fields");
-    CheckEvents(create.events, "create/events");
+    CheckEvents(create.events, "create/events", create.initial_state);
   }
 
   void CheckStates() {
@@ -362,7 +382,7 @@ class Validator {
       for (std::size_t j = 0; j < transition.guards.size(); ++j) {
         CheckGuard(transition, transition.guards[j], Sub(Sub(path, "guards"), j));
       }
-      CheckEvents(transition.events, Sub(path, "events"));
+      CheckEvents(transition.events, Sub(path, "events"), transition.to);
     }
   }
 
@@ -545,9 +565,13 @@ class Validator {
         CheckDeadlineTransition(timer, path, region);
       }
       const std::string deadline = Sub(path, "on_deadline");
-      CheckEvents(timer.events, timer.on_deadline == DeadlineAction::kTransition
-                                    ? Sub(deadline, "events")
-                                    : Sub(Sub(deadline, "breach"), "events"));
+      if (timer.on_deadline == DeadlineAction::kTransition) {
+        const TransitionDef* performed = FindById(definition_.transitions, timer.transition);
+        CheckEvents(timer.events, Sub(deadline, "events"),
+                    performed == nullptr ? std::string_view() : std::string_view(performed->to));
+      } else {
+        CheckEvents(timer.events, Sub(Sub(deadline, "breach"), "events"));
+      }
       CheckEvents(timer.warning_events, Sub(Sub(path, "warning"), "events"));
     }
   }

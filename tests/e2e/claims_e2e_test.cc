@@ -465,6 +465,16 @@ TEST_P(ClaimsE2eTest, DisputeWithinThirtyDaysOnlyOnce) {
   ASSERT_EQ(notices.size(), 2u);
   EXPECT_EQ(notices[1].attributes().at("action"), "uphold");
   EXPECT_EQ(notices[1].attributes().at("reasons"), "insufficient_poe");
+  // The first notice said until when the rejection could be disputed; the final one cannot be.
+  absl::Time deadline;
+  std::string error;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, notices[0].attributes().at("dispute_deadline"),
+                              &deadline, &error))
+      << error;
+  // Thirty days of Pacific time from 2 March: 8 March is 23 hours long.
+  EXPECT_EQ(deadline - absl::FromUnixSeconds(notices[0].time().seconds()),
+            absl::Hours(24 * 30 - 1));
+  EXPECT_FALSE(notices[1].attributes().contains("dispute_deadline"));
   grpc::Status status =
       client_->Act(Partner("contoso"), claim.name(), "dispute", &claim, {}, "Please look again");
   ASSERT_THAT(status, HasCode(grpc::StatusCode::FAILED_PRECONDITION));

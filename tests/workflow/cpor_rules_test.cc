@@ -585,7 +585,13 @@ TEST_F(CporTest, PartnerResponseDeadlineRejectsWithNoPartnerResponse) {
   EXPECT_THAT(d->history[1].reasons, ElementsAre("no_partner_response"));
   ASSERT_THAT(EventTypes(*d), ElementsAre("rejection_notice"));
   EXPECT_EQ(d->events[0].attributes.at("reasons"), "no_partner_response");
-  // A rejection for no response can be disputed like any other.
+  // A rejection for no response can be disputed like any other, for 30 days of local time.
+  absl::TimeZone pacific;
+  ASSERT_TRUE(absl::LoadTimeZone("America/Los_Angeles", &pacific));
+  const absl::Time window_end =
+      absl::FromCivil(absl::ToCivilSecond(due, pacific) + 30 * 24 * 3600, pacific);
+  EXPECT_EQ(d->events[0].attributes.at("dispute_deadline"),
+            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", window_end, absl::UTCTimeZone()));
   const Claim rejected = ApplyDecision(waiting, *d, due);
   EXPECT_THAT(engine().AvailableActions(rejected, kBillingAdmin, due), ElementsAre("dispute"));
 }
@@ -677,6 +683,32 @@ TEST_F(CporTest, DisputeWindowClosesExactlyThirtyDaysAfterRejection) {
   EXPECT_EQ(late.guard, "within");
   EXPECT_THAT(late.message, HasSubstr("submit a new claim"));
   EXPECT_THAT(late.available_actions, IsEmpty());
+}
+
+// "The email you receive notifying you of the rejection also tells you ... how to dispute it."
+TEST_F(CporTest, RejectionNoticesSayUntilWhenTheClaimMayBeDisputed) {
+  // The same rejection as above: the window closes 19 November 10:00 PST, 18:00 UTC.
+  const Claim reviewing = UnderReview(At("2026-10-20T08:00:00-07:00"));
+  const Decision rejected =
+      MustDecide(engine().Decide(reviewing, {"reject", {"insufficient_poe"}, "", {}}, kReviewer,
+                                 At("2026-10-20T10:00:00-07:00")));
+  ASSERT_THAT(EventTypes(rejected), ElementsAre("rejection_notice"));
+  EXPECT_EQ(rejected.events[0].attributes.at("dispute_deadline"), "2026-11-19T18:00:00Z");
+
+  const Claim approved = Approved(monday_);
+  const absl::Time declined_at = monday_ + absl::Hours(30);
+  const Decision declined =
+      MustDecide(engine().Decide(approved, {"deny_consent", {}, "", {}}, kCustomer, declined_at));
+  EXPECT_EQ(declined.events[0].attributes.at("dispute_deadline"),
+            "2026-12-25T00:00:00Z");  // Tuesday 24 November 16:00 PST + 30 days
+
+  // A withdrawal and an upheld rejection cannot be disputed: their notices name no deadline.
+  const Decision withdrawn = MustDecide(engine().Decide(
+      InState("submitted", monday_), {"withdraw", {}, "", {}}, kBillingAdmin, declined_at));
+  EXPECT_FALSE(withdrawn.events[0].attributes.contains("dispute_deadline"));
+  const Decision upheld = MustDecide(engine().Decide(
+      DisputeReview(monday_), {"uphold", {}, "No.", {}}, kReviewer, monday_ + absl::Hours(5)));
+  EXPECT_FALSE(upheld.events[1].attributes.contains("dispute_deadline"));
 }
 
 TEST_F(CporTest, DisputeNeedsAJustificationOrNewProofOfExecution) {

@@ -52,6 +52,16 @@ TransitionDef Transition(std::string id, std::vector<std::string> from, std::str
   return t;
 }
 
+EventDef Emit(std::string type, EventAttributes attributes = {}, std::string reasons_from = "",
+              std::vector<std::string> deadline_of = {}) {
+  EventDef event;
+  event.type = std::move(type);
+  event.attributes = std::move(attributes);
+  event.reasons_from = std::move(reasons_from);
+  event.deadline_of = std::move(deadline_of);
+  return event;
+}
+
 // draft -> open -> (waiting <-> open) -> done | closed; closed -> open once, within 30 days.
 std::shared_ptr<const Definition> MiniDefinition() {
   Definition d;
@@ -70,7 +80,7 @@ std::shared_ptr<const Definition> MiniDefinition() {
                                           {absl::Weekday::saturday, absl::Weekday::sunday},
                                           {absl::CivilDay(2024, 5, 1)}),
                          {}});
-  d.create = {{"partner"}, "draft", {"mpn_id", "products"}, {{"created", {}, ""}}};
+  d.create = {{"partner"}, "draft", {"mpn_id", "products"}, {Emit("created")}};
 
   StateDef draft{"draft", "Draft", "", false, {}, {"partner"}, {"partner"}, {}};
   draft.edit_rules = {
@@ -87,7 +97,7 @@ std::shared_ptr<const Definition> MiniDefinition() {
   GuardDef min_evidence = Guard(GuardKind::kMinEvidence, "min_evidence", "upload evidence first");
   min_evidence.count = 1;
   submit.guards = {min_evidence};
-  submit.events = {{"submitted", {{"channel", "portal"}}, ""}};
+  submit.events = {Emit("submitted", {{"channel", "portal"}})};
 
   TransitionDef ask = Transition("ask", {"open"}, "waiting", {"reviewer"});
   ask.inputs.reasons = ReasonInput{"info", 1, 2, {}};
@@ -139,7 +149,7 @@ std::shared_ptr<const Definition> MiniDefinition() {
   respond.on_deadline = DeadlineAction::kTransition;
   respond.transition = "expire";
   respond.reasons = {"r2"};
-  respond.events = {{"no_answer", {}, ""}};
+  respond.events = {Emit("no_answer")};
 
   TimerDef review;
   review.id = "review";
@@ -149,9 +159,9 @@ std::shared_ptr<const Definition> MiniDefinition() {
   review.pause_in = {"waiting"};
   review.stop_on = {"done", "closed"};
   review.on_deadline = DeadlineAction::kBreach;
-  review.events = {{"review_late", {{"escalate_to", "lead"}}, ""}};
+  review.events = {Emit("review_late", {{"escalate_to", "lead"}})};
   review.warn_before = WorkflowDuration{1, DurationUnit::kBusinessDays};
-  review.warning_events = {{"review_due_soon", {}, ""}};
+  review.warning_events = {Emit("review_due_soon")};
 
   TimerDef quick;
   quick.id = "quick";
@@ -427,12 +437,13 @@ TEST_F(EngineTest, EventsCarryTheStandingReasonsOfTheirCatalog) {
   Definition definition = *MiniDefinition();
   for (TransitionDef& transition : definition.transitions) {
     if (transition.id == "escalate") {
-      transition.events = {{"escalated", {}, "reasons"}, {"noted", {}, ""}, {"asked", {}, "info"}};
+      transition.events = {Emit("escalated", {}, "reasons"), Emit("noted"),
+                           Emit("asked", {}, "info")};
     }
-    if (transition.id == "close") transition.events = {{"closed", {}, "reasons"}};
+    if (transition.id == "close") transition.events = {Emit("closed", {}, "reasons")};
   }
   for (TimerDef& timer : definition.timers) {
-    if (timer.id == "respond") timer.events = {{"no_answer", {}, "reasons"}};
+    if (timer.id == "respond") timer.events = {Emit("no_answer", {}, "reasons")};
   }
   definition.BuildIndex();
   const Engine engine(std::make_shared<const Definition>(std::move(definition)));
@@ -461,6 +472,32 @@ TEST_F(EngineTest, EventsCarryTheStandingReasonsOfTheirCatalog) {
   ASSERT_THAT(expired->events, SizeIs(1));
   EXPECT_EQ(expired->events[0].type, "no_answer");
   EXPECT_EQ(expired->events[0].attributes.at("reasons"), "r2");
+}
+
+// An event names the transitions whose `within` windows it announces: reopen's 30 days (on the
+// work calendar, in UTC) from entering closed.
+TEST_F(EngineTest, EventsAnnounceWhenAWindowCloses) {
+  Definition definition = *MiniDefinition();
+  for (TransitionDef& transition : definition.transitions) {
+    if (transition.id == "close") {
+      transition.events = {Emit("closed", {}, "", {"reopen"}), Emit("plain")};
+    }
+  }
+  definition.BuildIndex();
+  const Engine engine(std::make_shared<const Definition>(std::move(definition)));
+  const absl::Time closed_at = At("2024-04-24T09:30:00Z");
+  const Decision closed =
+      MustDecide(engine.Decide(Open(), {"close", {"r1"}, "", {}}, reviewer_, closed_at));
+  ASSERT_THAT(closed.events, SizeIs(2));
+  EXPECT_EQ(closed.events[0].attributes.at("reopen_deadline"), "2024-05-24T09:30:00Z");
+  EXPECT_FALSE(closed.events[1].attributes.contains("reopen_deadline"));
+  // The announced instant is the last one at which the window is open.
+  Claim claim = ApplyDecision(Open(), closed, closed_at);
+  claim.facts.evidence_added_in_state = 1;  // reopen needs new evidence
+  const ActionRequest reopen{"reopen", {}, "", {}};
+  MustDecide(engine.Decide(claim, reopen, partner_, At("2024-05-24T09:30:00Z")));
+  EXPECT_EQ(MustRefuse(engine.Decide(claim, reopen, partner_, At("2024-05-24T09:30:01Z"))).guard,
+            "within_30_days");
 }
 
 TEST_F(EngineTest, InternalCommentsOnlyFromReviewers) {

@@ -161,6 +161,26 @@ TEST_F(ValidatorTest, UnknownCatalogForAnEventsReasons) {
                                          "'rejection_reasons'?)")));
 }
 
+TEST_F(ValidatorTest, AnnouncedDeadlinesNeedAWindowTakenFromTheStateReached) {
+  Set(13,
+      "  - {id: close, display_name: Close, from: [open], to: done, roles: [partner], "
+      "events: [{type: shut, deadline_of: [reopen, clsoe, close]}]}");
+  Append({"  - {id: reopen, display_name: Reopen, from: [done], to: open, roles: [partner],",
+          "     guards: [{within: {days: 30, calendar: cal}}]}",
+          "  - {id: nudge, display_name: Nudge, from: [open], to: open, roles: [partner],",
+          "     guards: [{within: {days: 2, calendar: cal}}],",
+          "     events: [{type: nudged, deadline_of: [reopen]}]}"});
+  Set(11, "  - {id: done, display_name: Done}");
+  EXPECT_THAT(Problems(),
+              ElementsAre(At(13, "clsoe", "unknown transition 'clsoe' (did you mean 'close'?)"),
+                          At(13, "close]",
+                             "transition 'close' has no within guard, so no deadline to "
+                             "announce"),
+                          At(18, "reopen",
+                             "transition 'reopen' cannot be taken from state 'open', "
+                             "where the claim is when event 'nudged' is sent")));
+}
+
 TEST_F(ValidatorTest, UnknownCatalogCode) {
   Append({"catalogs:", "  - {id: why, entries: [{id: late, display_name: Late}]}"});
   Set(13,
