@@ -59,6 +59,9 @@ void EventFeed::Forget(const void* owner) {
 void EventFeed::Notify() {
   {
     std::lock_guard lock(mu_);
+    // No stream waits: one that starts to (Await, or again after a delivery) reads the outbox
+    // then, so waking the thread for nobody would only cost every decision a context switch.
+    if (waiters_.empty()) return;
     notified_ = true;
   }
   wake_.notify_all();
