@@ -1,0 +1,629 @@
+// The whole service as its users call it: claims going round the CPOR workflow through gRPC
+// PerformAction against claimsd in this process on 127.0.0.1, at 1, 4 and 16 concurrent
+// clients, on MariaDB and SQLite, compared in the same run with the same database work done
+// directly. The ratio service/direct is the figure of merit, not the absolute rates.
+//
+// The loop: every client owns its claims (no version conflicts) and drives each of them through
+// under_review -> request_info -> partner_action_required -> resubmit -> under_review -> ...,
+// the reviewer asking with a reason code and a comment, the partner answering. Each call sends
+// the etag of the version the client last saw and a fresh request_id, as a careful client does,
+// and has a deadline. A call counts only if it succeeded and answered the state and a new etag
+// the transition promises.
+//
+// The baseline ("direct") makes, for the same claims, transitions and concurrency, the very
+// repository calls ClaimsLogic::PerformAction makes for such a request: FindIdempotencyRecord
+// for the request id, GetClaim, then ApplyDecision storing the answer with it. It goes through
+// the server's own Repository (same backend, same connection pool), with decisions and answers
+// the engine and the proto mapping made for those transitions during setup. ApplyDecision alone
+// would charge the service for the two reads it makes before every write, database work and not
+// its own; storage_bench's hand-written SQL would measure the repository again, which
+// that benchmark already does. So the two modes differ in exactly what the service adds: gRPC at
+// both ends, the hand-off to the worker pool, reading the caller from metadata (auth.mode
+// metadata, the default), the engine, the proto mapping, hashing the request and serialising
+// the stored answer.
+//
+// The server runs with the shipped defaults (worker threads, pool size) except for the timer
+// scheduler, which is off: with it on, every decision that touches timers wakes it for a sweep,
+// database work outside the request that would blur the comparison. Clients, the server's
+// threads and the database share this machine's cores; clients in production run elsewhere, so
+// the ratio understates what a server keeps of its database. At one client on MariaDB both modes
+// mostly wait: a call is about 20 statements, each a loopback round trip to mariadbd, and waking
+// an idle core for each dominates (a low-priority busy loop beside the run raises both rates 1.7
+// to 3 times). The service's own threads keep cores awake more often, so that cell can show a
+// ratio above 1 and says little about the service.
+//
+// Environment: CLAIMS_BENCH_MYSQL_URL (server URL, e.g. mysql://claims:claims@127.0.0.1:PORT/;
+// without it only SQLite runs), CLAIMS_BENCH_DIR (where the SQLite file goes; default /tmp),
+// CLAIMS_BENCH_SECONDS (per measurement, default 1.5; each cell is measured twice per mode,
+// alternating), CLAIMS_SOURCE_DIR (the repository root, for config/workflows; default ".").
+
+#include <grpc/grpc.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "claims/v1/claims_service.grpc.pb.h"
+#include "config/claims_config.h"
+#include "server/claims_server.h"
+#include "server/proto_mapping.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+#include "storage/repository.h"
+#include "storage/soci_repository.h"
+#include "workflow/claim.h"
+#include "workflow/decision.h"
+#include "workflow/engine.h"
+#include "workflow/loader.h"
+
+namespace claims::bench {
+namespace {
+
+namespace pb = ::claims::v1;
+
+constexpr int kClaimsPerClient = 4;
+constexpr int kClientCounts[] = {1, 4, 16};
+// Far above any call's latency here, so only a hung server trips it.
+constexpr auto kDeadline = std::chrono::seconds(10);
+constexpr char kInfoReason[] = "missing_all_poe";
+constexpr char kInfoComment[] = "The PoE is unsigned; please upload the countersigned SOW.";
+constexpr char kUnderReview[] = "under_review";
+constexpr char kActionRequired[] = "partner_action_required";
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "service_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The shipped workflow, loaded as the server loads it, for the baseline's decisions.
+std::shared_ptr<const workflow::Definition> LoadCpor(const std::string& dir) {
+  const std::optional<std::string> text = ReadFile(dir + "/cpor-association.yaml");
+  if (!text.has_value()) Die(absl::StrCat("cannot read ", dir, "/cpor-association.yaml"));
+  const workflow::LoadResult result = workflow::LoadDefinition(
+      *text, "cpor-association.yaml",
+      [&](std::string_view path) { return ReadFile(dir + "/" + std::string(path)); });
+  for (const workflow::Diagnostic& d : result.diagnostics) {
+    std::fprintf(stderr, "%s\n", d.ToString().c_str());
+  }
+  if (!result.ok()) Die("the CPOR workflow does not load");
+  return result.definition;
+}
+
+struct Identity {
+  std::string actor;
+  std::string roles;
+  std::string partner;
+  workflow::Actor ToActor() const { return {actor, {roles}, partner}; }
+};
+
+// One caller of the API: its own channel (its own TCP connection, as separate users have), a
+// partner and the reviewer who works on that partner's claims.
+class Client {
+ public:
+  // `request_prefix` keeps this client's request ids apart from those of earlier clients with
+  // the same actor names, whose answers the server still holds.
+  Client(int port, int index, std::string request_prefix)
+      : request_prefix_(std::move(request_prefix)),
+        partner_{absl::StrCat("pat-", index), "billing_admin", absl::StrCat("partner-", index)},
+        reviewer_{absl::StrCat("rita-", index), "reviewer", ""} {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                         grpc::InsecureChannelCredentials(), args);
+    if (!channel_->WaitForConnected(std::chrono::system_clock::now() + kDeadline)) {
+      Die(absl::StrCat("client ", index, " cannot connect to 127.0.0.1:", port));
+    }
+    stub_ = pb::Claims::NewStub(channel_);
+  }
+
+  const Identity& partner() const { return partner_; }
+  const Identity& reviewer() const { return reviewer_; }
+  std::string NextRequestId() { return absl::StrCat(request_prefix_, next_request_++); }
+
+  template <typename Request, typename Response>
+  grpc::Status Call(const Identity& who, const Request& request, Response* response,
+                    grpc::Status (pb::Claims::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                             Response*)) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kDeadline);
+    context.AddMetadata("x-claims-actor", who.actor);
+    context.AddMetadata("x-claims-roles", who.roles);
+    if (!who.partner.empty()) context.AddMetadata("x-claims-partner", who.partner);
+    return (stub_.get()->*method)(&context, request, response);
+  }
+
+ private:
+  const std::string request_prefix_;
+  const Identity partner_;
+  const Identity reviewer_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<pb::Claims::Stub> stub_;
+  int64_t next_request_ = 0;
+};
+
+void MustSucceed(const grpc::Status& status, const std::string& what) {
+  if (!status.ok()) {
+    Die(absl::StrCat("setup: ", what, ": ", static_cast<int>(status.error_code()), " ",
+                     status.error_message()));
+  }
+}
+
+// A claim created and brought to under_review through the API, as the setup of either mode.
+pb::Claim ClaimUnderReview(Client& client) {
+  pb::CreateClaimRequest create;
+  create.set_parent(absl::StrCat("partners/", client.partner().partner));
+  create.set_request_id(client.NextRequestId());
+  pb::Claim* fields = create.mutable_claim();
+  fields->set_mpn_id("4412345");
+  fields->mutable_customer()->set_tenant_id("6f1c2a9e-0000-4000-8000-000000000001");
+  fields->mutable_customer()->set_name("Fabrikam");
+  fields->mutable_customer_contact()->set_name("Fay");
+  fields->mutable_customer_contact()->set_email("fay@fabrikam.example");
+  fields->mutable_partner_contact()->set_name("Pat");
+  fields->mutable_partner_contact()->set_email("pat@contoso.example");
+  fields->add_products("dynamics_365_sales");
+  fields->add_products("power_bi");
+  fields->set_activity("revenue_association");
+  pb::Claim claim;
+  MustSucceed(client.Call(client.partner(), create, &claim, &pb::Claims::Stub::CreateClaim),
+              "CreateClaim");
+
+  pb::AddEvidenceRequest evidence;
+  evidence.set_parent(claim.name());
+  evidence.set_request_id(client.NextRequestId());
+  evidence.mutable_evidence()->set_file_name("poe.pdf");
+  evidence.mutable_evidence()->set_content_type("application/pdf");
+  evidence.mutable_evidence()->set_content(std::string(4096, 'p'));
+  pb::Evidence stored;
+  MustSucceed(client.Call(client.partner(), evidence, &stored, &pb::Claims::Stub::AddEvidence),
+              "AddEvidence");
+  // The upload made a new version, and its answer carries no etag: read the claim again.
+  pb::GetClaimRequest get;
+  get.set_name(claim.name());
+  MustSucceed(client.Call(client.partner(), get, &claim, &pb::Claims::Stub::GetClaim), "GetClaim");
+
+  for (const auto& [action, who] :
+       {std::pair{"submit", &client.partner()}, std::pair{"start_review", &client.reviewer()}}) {
+    pb::PerformActionRequest request;
+    request.set_name(claim.name());
+    request.set_action(action);
+    request.set_etag(claim.etag());
+    request.set_request_id(client.NextRequestId());
+    MustSucceed(client.Call(*who, request, &claim, &pb::Claims::Stub::PerformAction), action);
+  }
+  if (claim.state() != kUnderReview) Die(absl::StrCat("setup: claim in ", claim.state()));
+  return claim;
+}
+
+// What one client of the service mode knows about a claim of its own.
+struct ServiceClaim {
+  std::string name;
+  std::string etag;
+  bool under_review = true;
+};
+
+// A claim of the direct mode: the two transitions of the cycle as the engine decided them on
+// this claim, and the answers the service would have stored for them.
+struct DirectClaim {
+  struct Step {
+    workflow::Claim after;
+    workflow::Decision decision;
+    std::string scope;     // the caller's idempotency scope, as the logic forms it
+    std::string response;  // the serialised pb::Claim the service would answer
+  };
+  std::string id;
+  int64_t version = 0;
+  bool under_review = true;
+  Step request_info;
+  Step resubmit;
+};
+
+// Operations completed in one measurement, with their latencies.
+struct Round {
+  double per_second = 0;
+  int64_t failures = 0;
+  std::vector<float> latency_us;
+};
+
+// Runs `threads` threads calling `op(thread)` for `duration`; op answers whether it succeeded.
+template <typename Op>
+Round Measure(int threads, absl::Duration duration, const Op& op) {
+  std::atomic<bool> stop{false};
+  std::vector<int64_t> done(static_cast<size_t>(threads), 0);
+  std::vector<int64_t> failed(static_cast<size_t>(threads), 0);
+  std::vector<std::vector<float>> latencies(static_cast<size_t>(threads));
+  std::vector<std::thread> workers;
+  const absl::Time start = absl::Now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      const auto i = static_cast<size_t>(t);
+      latencies[i].reserve(8192);
+      while (!stop.load(std::memory_order_relaxed)) {
+        const auto begin = std::chrono::steady_clock::now();
+        const bool ok = op(t);
+        const std::chrono::duration<float, std::micro> took =
+            std::chrono::steady_clock::now() - begin;
+        if (ok) {
+          ++done[i];
+          latencies[i].push_back(took.count());
+        } else {
+          ++failed[i];
+        }
+      }
+    });
+  }
+  absl::SleepFor(duration);
+  stop = true;
+  for (std::thread& w : workers) w.join();
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  Round round;
+  int64_t total = 0;
+  for (size_t i = 0; i < done.size(); ++i) {
+    total += done[i];
+    round.failures += failed[i];
+    round.latency_us.insert(round.latency_us.end(), latencies[i].begin(), latencies[i].end());
+  }
+  round.per_second = static_cast<double>(total) / seconds;
+  return round;
+}
+
+double PercentileMs(std::vector<float> values, double p) {
+  if (values.empty()) return 0;
+  const auto k =
+      std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
+  return static_cast<double>(values[k]) / 1000.0;
+}
+
+struct Figures {
+  double per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int64_t failures = 0;
+};
+
+struct Cell {
+  std::string backend;
+  int clients = 0;
+  Figures service;
+  Figures direct;
+};
+
+class Bench {
+ public:
+  Bench(std::string backend, std::string url, std::string workflows_dir,
+        std::shared_ptr<const workflow::Definition> definition, absl::Duration duration)
+      : backend_(std::move(backend)),
+        url_(std::move(url)),
+        workflows_dir_(std::move(workflows_dir)),
+        engine_(std::move(definition)),
+        duration_(duration) {}
+
+  static config::ServerConfig Config(const std::string& url, const std::string& workflows_dir) {
+    config::ServerConfig config;  // the shipped defaults, apart from what follows
+    config.listen = "127.0.0.1:0";
+    config.database.url = url;
+    config.workflows.directory = workflows_dir;
+    config.scheduler.enabled = false;  // see the top of the file
+    config.metrics.listen.clear();
+    return config;
+  }
+
+  std::vector<Cell> Run() {
+    auto server = server::ClaimsServer::Start(Config(url_, workflows_dir_));
+    if (!server.ok()) {
+      Die(absl::StrCat(backend_, ": claimsd did not start: ", server.status().ToString()));
+    }
+    server_ = *std::move(server);
+
+    std::vector<Cell> cells;
+    for (int clients : kClientCounts) {
+      Prepare(clients);
+      Cell cell{backend_, clients, {}, {}};
+      std::vector<Round> service, direct;
+      // Alternating rounds, so drift in the machine's load hits both modes alike.
+      for (int round = 0; round < 2; ++round) {
+        service.push_back(Measure(clients, duration_, [&](int c) { return ViaService(c); }));
+        direct.push_back(Measure(clients, duration_, [&](int c) { return Direct(c); }));
+      }
+      cell.service = Summarize(service);
+      cell.direct = Summarize(direct);
+      cells.push_back(cell);
+      std::fprintf(stderr, "  %s clients=%d done\n", backend_.c_str(), clients);
+    }
+    clients_.clear();
+    server_->Shutdown(absl::Seconds(1));
+    server_.reset();
+    return cells;
+  }
+
+ private:
+  static Figures Summarize(const std::vector<Round>& rounds) {
+    Figures f;
+    std::vector<float> latencies;
+    for (const Round& r : rounds) {
+      f.per_second += r.per_second / static_cast<double>(rounds.size());
+      f.failures += r.failures;
+      latencies.insert(latencies.end(), r.latency_us.begin(), r.latency_us.end());
+    }
+    f.p50_ms = PercentileMs(latencies, 0.50);
+    f.p99_ms = PercentileMs(latencies, 0.99);
+    return f;
+  }
+
+  // Fresh claims under review for each client and mode, all made through the API.
+  void Prepare(int clients) {
+    clients_.clear();
+    service_claims_.assign(static_cast<size_t>(clients), {});
+    direct_claims_.assign(static_cast<size_t>(clients), {});
+    next_.assign(static_cast<size_t>(clients), 0);
+    for (int c = 0; c < clients; ++c) {
+      clients_.push_back(
+          std::make_unique<Client>(server_->port(), c, absl::StrCat("n", clients, "-")));
+      Client& client = *clients_.back();
+      for (int k = 0; k < kClaimsPerClient; ++k) {
+        pb::Claim claim = ClaimUnderReview(client);
+        service_claims_[static_cast<size_t>(c)].push_back({claim.name(), claim.etag(), true});
+        direct_claims_[static_cast<size_t>(c)].push_back(
+            DirectFor(client, ClaimUnderReview(client)));
+      }
+    }
+  }
+
+  DirectClaim DirectFor(const Client& client, const pb::Claim& claim) {
+    DirectClaim d;
+    d.id = claim.name().substr(claim.name().rfind('/') + 1);
+    absl::StatusOr<workflow::Claim> stored = server_->repository().GetClaim(d.id);
+    if (!stored.ok()) Die(absl::StrCat("setup: GetClaim: ", stored.status().ToString()));
+    d.version = stored->version;
+    const absl::Time now = absl::Now();
+    auto step = [&](const workflow::Claim& before, const workflow::ActionRequest& request,
+                    const Identity& who) {
+      const workflow::Actor actor = who.ToActor();
+      workflow::Outcome outcome = engine_.Decide(before, request, actor, now);
+      if (const auto* r = std::get_if<workflow::Rejection>(&outcome)) {
+        Die(absl::StrCat("setup: ", request.action, " refused: ", r->reason, ": ", r->message));
+      }
+      DirectClaim::Step s;
+      s.decision = std::get<workflow::Decision>(std::move(outcome));
+      s.after = workflow::ApplyDecision(before, s.decision, now);
+      s.scope = absl::StrCat(who.actor, "/PerformAction");
+      pb::Claim answer;
+      server::ToProto(s.after, engine_.AvailableActions(s.after, actor, now), &answer);
+      s.response = answer.SerializeAsString();
+      return s;
+    };
+    d.request_info =
+        step(*stored, {"request_info", {kInfoReason}, kInfoComment, {}}, client.reviewer());
+    d.resubmit = step(d.request_info.after, {"resubmit", {}, "", {}}, client.partner());
+    return d;
+  }
+
+  size_t NextClaim(int c) {
+    int64_t& n = next_[static_cast<size_t>(c)];
+    return static_cast<size_t>(n++ % kClaimsPerClient);
+  }
+
+  bool ViaService(int c) {
+    Client& client = *clients_[static_cast<size_t>(c)];
+    ServiceClaim& claim = service_claims_[static_cast<size_t>(c)][NextClaim(c)];
+    pb::PerformActionRequest request;
+    request.set_name(claim.name);
+    request.set_etag(claim.etag);
+    request.set_request_id(client.NextRequestId());
+    if (claim.under_review) {
+      request.set_action("request_info");
+      request.add_reasons(kInfoReason);
+      request.set_comment(kInfoComment);
+    } else {
+      request.set_action("resubmit");
+    }
+    const Identity& who = claim.under_review ? client.reviewer() : client.partner();
+    pb::Claim answer;
+    const grpc::Status status =
+        client.Call(who, request, &answer, &pb::Claims::Stub::PerformAction);
+    const char* expected = claim.under_review ? kActionRequired : kUnderReview;
+    if (status.ok() && answer.state() == expected && !answer.etag().empty() &&
+        answer.etag() != claim.etag) {
+      claim.etag = answer.etag();
+      claim.under_review = !claim.under_review;
+      return true;
+    }
+    Fail(absl::StrCat("service: ", request.action(), ": ", static_cast<int>(status.error_code()),
+                      " ", status.error_message(), " state=", answer.state()));
+    Resync(client, claim);
+    return false;
+  }
+
+  // After a failed call the claim may or may not have moved: ask, as a client would.
+  void Resync(Client& client, ServiceClaim& claim) {
+    pb::GetClaimRequest get;
+    get.set_name(claim.name);
+    pb::Claim answer;
+    if (client.Call(client.reviewer(), get, &answer, &pb::Claims::Stub::GetClaim).ok()) {
+      claim.etag = answer.etag();
+      claim.under_review = answer.state() == kUnderReview;
+    }
+  }
+
+  bool Direct(int c) {
+    Client& client = *clients_[static_cast<size_t>(c)];
+    DirectClaim& claim = direct_claims_[static_cast<size_t>(c)][NextClaim(c)];
+    DirectClaim::Step& step = claim.under_review ? claim.request_info : claim.resubmit;
+    storage::Repository& repository = server_->repository();
+    const absl::Time now = absl::Now();
+    const std::string request_id = client.NextRequestId();
+
+    absl::StatusOr<std::optional<storage::IdempotencyRecord>> replay =
+        repository.FindIdempotencyRecord(step.scope, request_id, now);
+    if (!replay.ok() || replay->has_value()) {
+      Fail(absl::StrCat("direct: FindIdempotencyRecord: ", replay.ok()
+                                                               ? "a fresh request id has a record"
+                                                               : replay.status().ToString()));
+      return false;
+    }
+    absl::StatusOr<workflow::Claim> stored = repository.GetClaim(claim.id);
+    const char* state = claim.under_review ? kUnderReview : kActionRequired;
+    if (!stored.ok() || stored->version != claim.version || stored->state != state) {
+      Fail(absl::StrCat("direct: GetClaim: ", stored.status().ToString(),
+                        " version=", stored.ok() ? stored->version : -1,
+                        " state=", stored.ok() ? stored->state : ""));
+      if (stored.ok()) {  // carry on from where the claim really is
+        claim.version = stored->version;
+        claim.under_review = stored->state == kUnderReview;
+      }
+      return false;
+    }
+    step.after.version = claim.version + 1;
+    step.after.update_time = now;
+    storage::WriteOptions options;
+    // A 64-hex-digit stand-in for the request's SHA-256, which is the logic's work.
+    options.idempotency = storage::IdempotencyRecord{step.scope, request_id, std::string(64, 'a'),
+                                                     step.response, now + absl::Hours(24)};
+    if (absl::Status s = repository.ApplyDecision(step.after, step.decision, options); !s.ok()) {
+      Fail(absl::StrCat("direct: ApplyDecision: ", s.ToString()));
+      return false;
+    }
+    ++claim.version;
+    claim.under_review = !claim.under_review;
+    return true;
+  }
+
+  // Keeps the first failure's text; the counts come from the rounds.
+  void Fail(const std::string& what) {
+    if (!failed_.exchange(true)) std::fprintf(stderr, "service_bench: %s\n", what.c_str());
+  }
+
+  const std::string backend_;
+  const std::string url_;
+  const std::string workflows_dir_;
+  const workflow::Engine engine_;
+  const absl::Duration duration_;
+  std::unique_ptr<server::ClaimsServer> server_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::vector<std::vector<ServiceClaim>> service_claims_;
+  std::vector<std::vector<DirectClaim>> direct_claims_;
+  std::vector<int64_t> next_;  // per client: which of its claims acts next
+  std::atomic<bool> failed_{false};
+};
+
+std::string RandomName(std::string_view prefix) {
+  absl::BitGen gen;
+  return absl::StrCat(std::string(prefix), absl::StrFormat("%08x", absl::Uniform<uint32_t>(gen)));
+}
+
+int Main() {
+  // The server's log lines go to stderr, so stdout holds the table and the JSON only.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("claimsd"));
+  spdlog::set_level(spdlog::level::warn);
+
+  const char* seconds_env = std::getenv("CLAIMS_BENCH_SECONDS");
+  const double seconds = seconds_env != nullptr ? std::atof(seconds_env) : 1.5;
+  if (seconds <= 0) Die("CLAIMS_BENCH_SECONDS must be positive");
+  const absl::Duration duration = absl::Seconds(seconds);
+  const char* root = std::getenv("CLAIMS_SOURCE_DIR");
+  const std::string workflows_dir =
+      std::filesystem::absolute(std::filesystem::path(root == nullptr ? "." : root) / "config" /
+                                "workflows")
+          .string();
+  std::shared_ptr<const workflow::Definition> definition = LoadCpor(workflows_dir);
+  const config::ServerConfig defaults = Bench::Config("", workflows_dir);
+
+  std::vector<Cell> cells;
+  const char* mysql_env = std::getenv("CLAIMS_BENCH_MYSQL_URL");
+  if (mysql_env != nullptr && *mysql_env != '\0') {
+    std::string server = mysql_env;
+    if (server.back() != '/') server += '/';
+    storage::StorageOptions create;
+    create.url = server + RandomName("claims_bench_");
+    if (absl::Status s = storage::CreateDatabaseIfMissing(create); !s.ok()) Die(s.ToString());
+    for (const Cell& c : Bench("mariadb", create.url, workflows_dir, definition, duration).Run()) {
+      cells.push_back(c);
+    }
+  } else {
+    std::fprintf(stderr, "service_bench: CLAIMS_BENCH_MYSQL_URL not set; SQLite only\n");
+  }
+  const char* dir_env = std::getenv("CLAIMS_BENCH_DIR");
+  const std::filesystem::path dir = dir_env != nullptr ? dir_env : "/tmp";
+  const std::filesystem::path file = dir / RandomName("claims_bench_").append(".db");
+  for (const Cell& c :
+       Bench("sqlite", "sqlite:" + file.string(), workflows_dir, definition, duration).Run()) {
+    cells.push_back(c);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ignored;
+    std::filesystem::remove(file.string() + suffix, ignored);
+  }
+
+  const unsigned cores = std::thread::hardware_concurrency();
+  std::printf(
+      "service: PerformAction (request_info, resubmit) through gRPC to claimsd on loopback\n"
+      "direct:  the repository calls it makes (FindIdempotencyRecord, GetClaim, ApplyDecision)\n"
+      "         on the server's Repository, same claims, same number of threads\n"
+      "%u cores shared by clients, claimsd (grpc.worker_threads=%d, database.pool_size=%d) "
+      "and the database; %.2f s per measurement, 2 per mode, alternating\n",
+      cores, defaults.grpc.worker_threads, defaults.database.pool_size, seconds);
+  std::printf("%-8s %7s %14s %12s %7s %8s %8s %8s %8s\n", "backend", "clients", "service tx/s",
+              "direct tx/s", "ratio", "svc p50", "svc p99", "dir p50", "dir p99");
+  std::string results, ratios;
+  int64_t failures = 0;
+  for (const Cell& c : cells) {
+    const double ratio = c.direct.per_second > 0 ? c.service.per_second / c.direct.per_second : 0;
+    std::printf("%-8s %7d %14.0f %12.0f %7.3f %6.2fms %6.2fms %6.2fms %6.2fms\n", c.backend.c_str(),
+                c.clients, c.service.per_second, c.direct.per_second, ratio, c.service.p50_ms,
+                c.service.p99_ms, c.direct.p50_ms, c.direct.p99_ms);
+    absl::StrAppend(
+        &results, results.empty() ? "" : ",",
+        absl::StrFormat("{\"backend\":\"%s\",\"clients\":%d,\"service_tps\":%.1f,"
+                        "\"direct_tps\":%.1f,\"ratio\":%.3f,\"service_p50_ms\":%.3f,"
+                        "\"service_p99_ms\":%.3f,\"direct_p50_ms\":%.3f,\"direct_p99_ms\":%.3f,"
+                        "\"failures\":%d}",
+                        c.backend, c.clients, c.service.per_second, c.direct.per_second, ratio,
+                        c.service.p50_ms, c.service.p99_ms, c.direct.p50_ms, c.direct.p99_ms,
+                        c.service.failures + c.direct.failures));
+    absl::StrAppend(&ratios, absl::StrFormat(",\"%s_%d_ratio\":%.3f", c.backend, c.clients, ratio));
+    failures += c.service.failures + c.direct.failures;
+  }
+  if (failures > 0) {
+    absl::FPrintF(stderr, "service_bench: %d calls failed (not counted); the figures are moot\n",
+                  failures);
+  }
+  absl::PrintF(
+      "{\"bench\":\"service\",\"seconds_per_measurement\":%.2f,\"cores\":%u,"
+      "\"worker_threads\":%d,\"pool_size\":%d,\"results\":[%s]%s,\"failures\":%d}\n",
+      seconds, cores, defaults.grpc.worker_threads, defaults.database.pool_size, results, ratios,
+      failures);
+  return failures > 0 ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace claims::bench
+
+int main() { return claims::bench::Main(); }
