@@ -403,13 +403,16 @@ Event NewEvent(const EngineIndex& index, const Claim& claim, const EventDef& def
   for (const std::string& id : def.deadline_of) {
     const TransitionInfo* window = index.FindTransition(id);
     if (window == nullptr) continue;  // the validator refuses such a definition
+    // With several within guards the window closes with the first of them to close.
     const std::vector<GuardDef>& guards = window->def->guards;
+    absl::Time closes = absl::InfiniteFuture();
     for (std::size_t i = 0; i < guards.size(); ++i) {
       if (guards[i].kind != GuardKind::kWithinDuration) continue;
-      event.attributes.Set(
-          absl::StrCat(id, "_deadline"),
-          TimeText(window->guard_calendars[i]->Add(decided.state_entered_at, guards[i].duration)));
-      break;
+      closes = std::min(
+          closes, window->guard_calendars[i]->Add(decided.state_entered_at, guards[i].duration));
+    }
+    if (closes != absl::InfiniteFuture()) {
+      event.attributes.Set(absl::StrCat(id, "_deadline"), TimeText(closes));
     }
   }
   return event;

@@ -498,6 +498,25 @@ TEST_F(EngineTest, EventsAnnounceWhenAWindowCloses) {
   MustDecide(engine.Decide(claim, reopen, partner_, At("2024-05-24T09:30:00Z")));
   EXPECT_EQ(MustRefuse(engine.Decide(claim, reopen, partner_, At("2024-05-24T09:30:01Z"))).guard,
             "within_30_days");
+
+  // A second, shorter window on the same action closes it first: five business days on the
+  // work calendar skip the weekend and 1 May, so the fifth ends with Thursday 2 May.
+  Definition shorter = *MiniDefinition();
+  for (TransitionDef& transition : shorter.transitions) {
+    if (transition.id == "close") transition.events = {Emit("closed", {}, "", {"reopen"})};
+    if (transition.id == "reopen") {
+      GuardDef week = Guard(GuardKind::kWithinDuration, "within_a_week", "");
+      week.duration = {5, DurationUnit::kBusinessDays};
+      week.calendar = "work";
+      transition.guards.push_back(week);
+    }
+  }
+  shorter.BuildIndex();
+  const Engine strict(std::make_shared<const Definition>(std::move(shorter)));
+  EXPECT_EQ(MustDecide(strict.Decide(Open(), {"close", {"r1"}, "", {}}, reviewer_, closed_at))
+                .events[0]
+                .attributes.at("reopen_deadline"),
+            "2024-05-03T00:00:00Z");
 }
 
 TEST_F(EngineTest, InternalCommentsOnlyFromReviewers) {
