@@ -6,16 +6,21 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <system_error>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "jwt/jwt.hpp"
 #include "server/status_mapping.h"
 
@@ -26,6 +31,8 @@ namespace {
 // megabytes on every call.
 constexpr std::size_t kMaxTokenBytes = 8 * 1024;
 constexpr std::string_view kBearer = "bearer ";
+// Tokens whose identity is kept (see JwtAuthenticator::Cached): a few megabytes at most.
+constexpr std::size_t kMaxCachedTokens = 10000;
 
 std::string Header(const Metadata& metadata, const char* key) {
   auto it = metadata.find(key);
@@ -139,8 +146,9 @@ absl::StatusOr<VerificationKey> LoadKey(const config::JwtKeyConfig& config) {
 
 class JwtAuthenticator final : public Authenticator {
  public:
-  JwtAuthenticator(const config::AuthConfig& config, std::vector<VerificationKey> keys)
-      : config_(config), keys_(std::move(keys)) {}
+  JwtAuthenticator(const config::AuthConfig& config, std::vector<VerificationKey> keys,
+                   std::function<absl::Time()> now)
+      : config_(config), keys_(std::move(keys)), now_(std::move(now)) {}
 
   absl::StatusOr<Identity> Identify(const Metadata& metadata) const override {
     const std::string header = Header(metadata, kAuthorizationHeader);
@@ -156,17 +164,53 @@ class JwtAuthenticator final : public Authenticator {
     if (token.size() > kMaxTokenBytes) {
       return InvalidToken(absl::StrCat("longer than ", kMaxTokenBytes, " bytes"));
     }
+    const absl::Time now = now_();
+    if (std::optional<Identity> cached = Cached(token, now)) return *std::move(cached);
     // cpp-jwt reports most problems through the error code but throws on some malformed
     // input (bad JSON, claims of the wrong type); either way the token proves nothing.
     try {
-      return Verify(token);
+      absl::StatusOr<Verified> verified = Verify(token, now);
+      if (!verified.ok()) return verified.status();
+      Remember(token, *verified, now);
+      return std::move(verified->identity);
     } catch (const std::exception& e) {
       return InvalidToken(e.what());
     }
   }
 
  private:
-  absl::StatusOr<Identity> Verify(const std::string& token) const {
+  struct Verified {
+    Identity identity;
+    absl::Time good_until;  // exp plus the leeway
+  };
+
+  // A caller sends the same token with every call for its lifetime, and checking it again
+  // costs more than the rest of a call's own work (cpp-jwt reads the PEM key each time): the
+  // identity of a token that verified is kept, keyed by the whole token, until the token
+  // expires. A changed token is another key, so only what verified is ever served.
+  std::optional<Identity> Cached(const std::string& token, absl::Time now) const {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = cache_.find(token);
+    if (it == cache_.end()) return std::nullopt;
+    if (now > it->second.good_until) {
+      cache_.erase(it);
+      return std::nullopt;
+    }
+    return it->second.identity;
+  }
+
+  void Remember(const std::string& token, const Verified& verified, absl::Time now) const {
+    absl::MutexLock lock(&cache_mu_);
+    if (cache_.size() >= kMaxCachedTokens) {
+      absl::erase_if(cache_, [now](const auto& entry) { return now > entry.second.good_until; });
+      // Still full of live tokens: start over rather than track recency; a miss only costs
+      // one verification.
+      if (cache_.size() >= kMaxCachedTokens) cache_.clear();
+    }
+    cache_.insert_or_assign(token, verified);
+  }
+
+  absl::StatusOr<Verified> Verify(const std::string& token, absl::Time now) const {
     absl::StatusOr<const VerificationKey*> key = KeyFor(token);
     if (!key.ok()) return key.status();
     std::error_code ec;
@@ -178,7 +222,12 @@ class JwtAuthenticator final : public Authenticator {
     if (ec) return InvalidToken(ec.message());
     const auto& claims = verified.payload().create_json_obj();
     // cpp-jwt checks exp only when it is there; a token without one would be good forever.
-    if (!claims.contains("exp")) return InvalidToken("no exp claim");
+    auto exp = claims.find("exp");
+    if (exp == claims.end() || !exp->is_number()) return InvalidToken("no exp claim");
+    // Checked here too, against the same clock the cache uses.
+    const absl::Time good_until =
+        absl::FromUnixSeconds(exp->template get<int64_t>()) + config_.leeway;
+    if (now > good_until) return InvalidToken("token expired");
     if (!HasAudience(claims)) {
       return InvalidToken(absl::StrCat("not for audience ", config_.audience));
     }
@@ -204,7 +253,7 @@ class JwtAuthenticator final : public Authenticator {
     identity.partner_source = absl::StrCat("the token's ", config_.claims.partner, " claim");
     identity.customer_tenant_source =
         absl::StrCat("the token's ", config_.claims.customer_tenant, " claim");
-    return identity;
+    return Verified{std::move(identity), good_until};
   }
 
   // The configured key the token's kid names; the only key when it names none.
@@ -249,6 +298,9 @@ class JwtAuthenticator final : public Authenticator {
 
   const config::AuthConfig config_;
   const std::vector<VerificationKey> keys_;
+  const std::function<absl::Time()> now_;
+  mutable absl::Mutex cache_mu_;
+  mutable absl::flat_hash_map<std::string, Verified> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace
@@ -258,7 +310,7 @@ std::unique_ptr<Authenticator> NewHeaderAuthenticator() {
 }
 
 absl::StatusOr<std::unique_ptr<Authenticator>> NewJwtAuthenticator(
-    const config::AuthConfig& config) {
+    const config::AuthConfig& config, std::function<absl::Time()> now) {
   if (config.keys.empty()) return absl::InvalidArgumentError("auth: no JWT key configured");
   std::vector<VerificationKey> keys;
   for (const config::JwtKeyConfig& key_config : config.keys) {
@@ -266,7 +318,7 @@ absl::StatusOr<std::unique_ptr<Authenticator>> NewJwtAuthenticator(
     if (!key.ok()) return key.status();
     keys.push_back(std::move(*key));
   }
-  return std::make_unique<JwtAuthenticator>(config, std::move(keys));
+  return std::make_unique<JwtAuthenticator>(config, std::move(keys), std::move(now));
 }
 
 absl::StatusOr<std::unique_ptr<Authenticator>> NewAuthenticator(const config::AuthConfig& config) {

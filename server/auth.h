@@ -1,11 +1,14 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "config/claims_config.h"
 
 namespace claims::server {
@@ -50,11 +53,14 @@ std::unique_ptr<Authenticator> NewHeaderAuthenticator();
 // key when there is one and the token names none), the key's one algorithm must match the
 // token's, then signature, iss, aud (a string or an array holding the audience), exp (required)
 // and nbf with `config.leeway`. The identity comes from the claims `config.claims` names;
-// x-claims-* headers are ignored. Reads the key files and secret environment variables now:
-// INVALID_ARGUMENT for a key that cannot be used (unreadable or not a PEM public key of the
-// algorithm's type, or a secret shorter than the hash), so a bad key stops start-up.
+// x-claims-* headers are ignored. A verified token's identity is kept until the token expires
+// by `now` (wall time: tokens are real credentials, whatever clock the claims run on), so a
+// caller's later calls with it skip the verification. Reads the key files and secret
+// environment variables now: INVALID_ARGUMENT for a key that cannot be used (unreadable or not
+// a PEM public key of the algorithm's type, or a secret shorter than the hash), so a bad key
+// stops start-up.
 absl::StatusOr<std::unique_ptr<Authenticator>> NewJwtAuthenticator(
-    const config::AuthConfig& config);
+    const config::AuthConfig& config, std::function<absl::Time()> now = absl::Now);
 
 // The authenticator `config.mode` asks for.
 absl::StatusOr<std::unique_ptr<Authenticator>> NewAuthenticator(const config::AuthConfig& config);

@@ -32,6 +32,9 @@
 // to 3 times). The service's own threads keep cores awake more often, so that cell can show a
 // ratio above 1 and says little about the service.
 //
+// One more row, sqlite_jwt at 4 clients, runs claimsd with auth.mode jwt: every call carries an
+// RS256 bearer token that the server verifies, against the sqlite row's trusted headers.
+//
 // Environment: CLAIMS_BENCH_MYSQL_URL (server URL, e.g. mysql://claims:claims@127.0.0.1:PORT/;
 // without it only SQLite runs), CLAIMS_BENCH_DIR (where the SQLite file goes; default /tmp),
 // CLAIMS_BENCH_SECONDS (per measurement, default 1.5; each cell is measured twice per mode,
@@ -70,6 +73,7 @@
 #include "spdlog/spdlog.h"
 #include "storage/repository.h"
 #include "storage/soci_repository.h"
+#include "tests/testing/test_keys.h"
 #include "workflow/claim.h"
 #include "workflow/decision.h"
 #include "workflow/engine.h"
@@ -116,11 +120,49 @@ std::shared_ptr<const workflow::Definition> LoadCpor(const std::string& dir) {
   return result.definition;
 }
 
+std::string RandomName(std::string_view prefix) {
+  absl::BitGen gen;
+  return absl::StrCat(std::string(prefix), absl::StrFormat("%08x", absl::Uniform<uint32_t>(gen)));
+}
+
 struct Identity {
   std::string actor;
   std::string roles;
   std::string partner;
+  std::string token;  // auth.mode jwt: a bearer token saying the above
   workflow::Actor ToActor() const { return {actor, {roles}, partner}; }
+};
+
+constexpr char kIssuer[] = "https://login.bench.test/";
+constexpr char kAudience[] = "claims";
+
+// How the bench's claimsd authenticates callers: the shipped default (trusted headers), or
+// RS256 bearer tokens signed with a key made for the run.
+struct Auth {
+  config::AuthConfig config;
+  std::string private_pem;  // empty for auth.mode metadata
+
+  static Auth Metadata() { return {}; }
+  static Auth Jwt(const std::filesystem::path& dir) {
+    const testing::KeyPair keys = testing::NewRsaKeyPair();
+    const std::string key_file = (dir / RandomName("claims_bench_key_")).string() + ".pem";
+    std::ofstream(key_file) << keys.public_pem;
+    Auth auth;
+    auth.config.mode = config::AuthMode::kJwt;
+    auth.config.issuer = kIssuer;
+    auth.config.audience = kAudience;
+    auth.config.keys = {{"bench", "RS256", key_file, ""}};
+    auth.private_pem = keys.private_pem;
+    return auth;
+  }
+  // A token for `who`, good for longer than a run.
+  std::string TokenFor(const Identity& who) const {
+    if (private_pem.empty()) return "";
+    jwt::jwt_object token = testing::Token(
+        {kIssuer, kAudience, who.actor, {who.roles}, who.partner, "", 3600}, "RS256", private_pem);
+    token.header().add_header("kid", "bench");
+    return token.signature();
+  }
 };
 
 // One caller of the API: its own channel (its own TCP connection, as separate users have), a
@@ -129,10 +171,12 @@ class Client {
  public:
   // `request_prefix` keeps this client's request ids apart from those of earlier clients with
   // the same actor names, whose answers the server still holds.
-  Client(int port, int index, std::string request_prefix)
+  Client(int port, int index, std::string request_prefix, const Auth& auth)
       : request_prefix_(std::move(request_prefix)),
-        partner_{absl::StrCat("pat-", index), "billing_admin", absl::StrCat("partner-", index)},
-        reviewer_{absl::StrCat("rita-", index), "reviewer", ""} {
+        partner_{absl::StrCat("pat-", index), "billing_admin", absl::StrCat("partner-", index), ""},
+        reviewer_{absl::StrCat("rita-", index), "reviewer", "", ""} {
+    partner_.token = auth.TokenFor(partner_);
+    reviewer_.token = auth.TokenFor(reviewer_);
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
@@ -153,16 +197,20 @@ class Client {
                                                              Response*)) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kDeadline);
-    context.AddMetadata("x-claims-actor", who.actor);
-    context.AddMetadata("x-claims-roles", who.roles);
-    if (!who.partner.empty()) context.AddMetadata("x-claims-partner", who.partner);
+    if (!who.token.empty()) {
+      context.AddMetadata("authorization", "Bearer " + who.token);
+    } else {
+      context.AddMetadata("x-claims-actor", who.actor);
+      context.AddMetadata("x-claims-roles", who.roles);
+      if (!who.partner.empty()) context.AddMetadata("x-claims-partner", who.partner);
+    }
     return (stub_.get()->*method)(&context, request, response);
   }
 
  private:
   const std::string request_prefix_;
-  const Identity partner_;
-  const Identity reviewer_;
+  Identity partner_;
+  Identity reviewer_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<pb::Claims::Stub> stub_;
   int64_t next_request_ = 0;
@@ -319,32 +367,38 @@ struct Cell {
 class Bench {
  public:
   Bench(std::string backend, std::string url, std::string workflows_dir,
-        std::shared_ptr<const workflow::Definition> definition, absl::Duration duration)
+        std::shared_ptr<const workflow::Definition> definition, absl::Duration duration,
+        Auth auth = Auth::Metadata(),
+        std::vector<int> client_counts = {std::begin(kClientCounts), std::end(kClientCounts)})
       : backend_(std::move(backend)),
         url_(std::move(url)),
         workflows_dir_(std::move(workflows_dir)),
         engine_(std::move(definition)),
-        duration_(duration) {}
+        duration_(duration),
+        auth_(std::move(auth)),
+        client_counts_(std::move(client_counts)) {}
 
-  static config::ServerConfig Config(const std::string& url, const std::string& workflows_dir) {
+  static config::ServerConfig Config(const std::string& url, const std::string& workflows_dir,
+                                     const config::AuthConfig& auth = {}) {
     config::ServerConfig config;  // the shipped defaults, apart from what follows
     config.listen = "127.0.0.1:0";
     config.database.url = url;
     config.workflows.directory = workflows_dir;
     config.scheduler.enabled = false;  // see the top of the file
     config.metrics.listen.clear();
+    config.auth = auth;
     return config;
   }
 
   std::vector<Cell> Run() {
-    auto server = server::ClaimsServer::Start(Config(url_, workflows_dir_));
+    auto server = server::ClaimsServer::Start(Config(url_, workflows_dir_, auth_.config));
     if (!server.ok()) {
       Die(absl::StrCat(backend_, ": claimsd did not start: ", server.status().ToString()));
     }
     server_ = *std::move(server);
 
     std::vector<Cell> cells;
-    for (int clients : kClientCounts) {
+    for (int clients : client_counts_) {
       Prepare(clients);
       Cell cell{backend_, clients, {}, {}};
       std::vector<Round> service, direct;
@@ -386,7 +440,7 @@ class Bench {
     next_.assign(static_cast<size_t>(clients), 0);
     for (int c = 0; c < clients; ++c) {
       clients_.push_back(
-          std::make_unique<Client>(server_->port(), c, absl::StrCat("n", clients, "-")));
+          std::make_unique<Client>(server_->port(), c, absl::StrCat("n", clients, "-"), auth_));
       Client& client = *clients_.back();
       for (int k = 0; k < kClaimsPerClient; ++k) {
         pb::Claim claim = ClaimUnderReview(client);
@@ -526,6 +580,8 @@ class Bench {
   const std::string workflows_dir_;
   const workflow::Engine engine_;
   const absl::Duration duration_;
+  const Auth auth_;
+  const std::vector<int> client_counts_;
   std::unique_ptr<server::ClaimsServer> server_;
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<std::vector<ServiceClaim>> service_claims_;
@@ -533,11 +589,6 @@ class Bench {
   std::vector<int64_t> next_;  // per client: which of its claims acts next
   std::atomic<bool> failed_{false};
 };
-
-std::string RandomName(std::string_view prefix) {
-  absl::BitGen gen;
-  return absl::StrCat(std::string(prefix), absl::StrFormat("%08x", absl::Uniform<uint32_t>(gen)));
-}
 
 int Main() {
   // The server's log lines go to stderr, so stdout holds the table and the JSON only.
@@ -577,10 +628,24 @@ int Main() {
        Bench("sqlite", "sqlite:" + file.string(), workflows_dir, definition, duration).Run()) {
     cells.push_back(c);
   }
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::error_code ignored;
-    std::filesystem::remove(file.string() + suffix, ignored);
+  // The same at 4 clients with RS256 bearer tokens verified on every call instead of trusted
+  // headers: against the sqlite row above, what authentication costs where the service is
+  // most CPU-bound.
+  const std::filesystem::path jwt_file = dir / RandomName("claims_bench_").append(".db");
+  const Auth jwt = Auth::Jwt(dir);
+  for (const Cell& c : Bench("sqlite_jwt", "sqlite:" + jwt_file.string(), workflows_dir, definition,
+                             duration, jwt, {4})
+                           .Run()) {
+    cells.push_back(c);
   }
+  for (const std::filesystem::path& db : {file, jwt_file}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::error_code ignored;
+      std::filesystem::remove(db.string() + suffix, ignored);
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove(jwt.config.keys[0].public_key_file, ignored);
 
   const unsigned cores = std::thread::hardware_concurrency();
   std::printf(
@@ -590,15 +655,15 @@ int Main() {
       "%u cores shared by clients, claimsd (grpc.worker_threads=%d, database.pool_size=%d) "
       "and the database; %.2f s per measurement, 2 per mode, alternating\n",
       cores, defaults.grpc.worker_threads, defaults.database.pool_size, seconds);
-  std::printf("%-8s %7s %14s %12s %7s %8s %8s %8s %8s\n", "backend", "clients", "service tx/s",
+  std::printf("%-10s %7s %14s %12s %7s %8s %8s %8s %8s\n", "backend", "clients", "service tx/s",
               "direct tx/s", "ratio", "svc p50", "svc p99", "dir p50", "dir p99");
   std::string results, ratios;
   int64_t failures = 0;
   for (const Cell& c : cells) {
     const double ratio = c.direct.per_second > 0 ? c.service.per_second / c.direct.per_second : 0;
-    std::printf("%-8s %7d %14.0f %12.0f %7.3f %6.2fms %6.2fms %6.2fms %6.2fms\n", c.backend.c_str(),
-                c.clients, c.service.per_second, c.direct.per_second, ratio, c.service.p50_ms,
-                c.service.p99_ms, c.direct.p50_ms, c.direct.p99_ms);
+    std::printf("%-10s %7d %14.0f %12.0f %7.3f %6.2fms %6.2fms %6.2fms %6.2fms\n",
+                c.backend.c_str(), c.clients, c.service.per_second, c.direct.per_second, ratio,
+                c.service.p50_ms, c.service.p99_ms, c.direct.p50_ms, c.direct.p99_ms);
     absl::StrAppend(
         &results, results.empty() ? "" : ",",
         absl::StrFormat("{\"backend\":\"%s\",\"clients\":%d,\"service_tps\":%.1f,"

@@ -232,6 +232,29 @@ TEST_F(JwtAuthTest, TheKidPicksTheKeyAndItsOneAlgorithm) {
   EXPECT_THAT(Identify(Token().signature()), IsInvalidToken("no kid"));
 }
 
+// Later calls with a verified token are answered from memory, until the token expires by
+// the authenticator's clock; a token that differs in any byte is verified on its own.
+TEST_F(JwtAuthTest, AVerifiedTokenIsRememberedUntilItExpires) {
+  absl::Time now = absl::Now();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Authenticator> auth,
+                       NewJwtAuthenticator(config_, [&now] { return now; }));
+  const std::string token = Token().signature();
+  const Metadata call = {{kAuthorizationHeader, "Bearer " + token}};
+  ASSERT_OK_AND_ASSIGN(Identity first, auth->Identify(call));
+  EXPECT_EQ(first.actor, "pat@contoso.example");
+
+  std::string forged = token;
+  forged[forged.size() / 2] = forged[forged.size() / 2] == 'A' ? 'B' : 'A';
+  EXPECT_THAT(auth->Identify({{kAuthorizationHeader, "Bearer " + forged}}), IsInvalidToken(""));
+
+  // exp is 300 s after the token was made; the leeway is 30 s.
+  now += absl::Seconds(300 + 30 - 2);
+  ASSERT_OK_AND_ASSIGN(Identity again, auth->Identify(call));
+  EXPECT_EQ(again.partner, "contoso");
+  now += absl::Seconds(4);
+  EXPECT_THAT(auth->Identify(call), IsInvalidToken("expired"));
+}
+
 TEST_F(JwtAuthTest, KeysThatCannotBeUsedStopStartUp) {
   config_.keys = {{"", "RS256", (dir_ / "missing.pem").string(), ""}};
   EXPECT_THAT(NewJwtAuthenticator(config_),
