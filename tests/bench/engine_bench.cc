@@ -6,16 +6,15 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "tests/testing/shipped_workflow.h"
 #include "workflow/decision.h"
 #include "workflow/engine.h"
 #include "workflow/loader.h"
@@ -23,27 +22,10 @@
 namespace claims::workflow {
 namespace {
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The shipped workflow, from CLAIMS_SOURCE_DIR (or the current directory, the repository root
 // when run by scripts/bench.sh). Exits if it does not load: a figure on anything else is moot.
 std::shared_ptr<const Definition> LoadCpor() {
-  const char* root = std::getenv("CLAIMS_SOURCE_DIR");
-  const std::string dir = std::string(root == nullptr ? "." : root) + "/config/workflows/";
-  const std::optional<std::string> text = ReadFile(dir + "cpor-association.yaml");
-  if (!text.has_value()) {
-    std::fprintf(stderr, "cannot read %scpor-association.yaml\n", dir.c_str());
-    std::exit(2);
-  }
-  const LoadResult result =
-      LoadDefinition(*text, "cpor-association.yaml",
-                     [&](std::string_view path) { return ReadFile(dir + std::string(path)); });
+  const LoadResult result = testing::LoadWorkflowFile();
   for (const Diagnostic& d : result.diagnostics) {
     std::fprintf(stderr, "%s\n", d.ToString().c_str());
   }

@@ -53,7 +53,6 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -73,6 +72,7 @@
 #include "spdlog/spdlog.h"
 #include "storage/repository.h"
 #include "storage/soci_repository.h"
+#include "tests/testing/shipped_workflow.h"
 #include "tests/testing/test_keys.h"
 #include "workflow/claim.h"
 #include "workflow/decision.h"
@@ -98,21 +98,9 @@ constexpr char kActionRequired[] = "partner_action_required";
   std::exit(1);
 }
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The shipped workflow, loaded as the server loads it, for the baseline's decisions.
 std::shared_ptr<const workflow::Definition> LoadCpor(const std::string& dir) {
-  const std::optional<std::string> text = ReadFile(dir + "/cpor-association.yaml");
-  if (!text.has_value()) Die(absl::StrCat("cannot read ", dir, "/cpor-association.yaml"));
-  const workflow::LoadResult result = workflow::LoadDefinition(
-      *text, "cpor-association.yaml",
-      [&](std::string_view path) { return ReadFile(dir + "/" + std::string(path)); });
+  const workflow::LoadResult result = testing::LoadWorkflowFile(dir);
   for (const workflow::Diagnostic& d : result.diagnostics) {
     std::fprintf(stderr, "%s\n", d.ToString().c_str());
   }

@@ -1,11 +1,8 @@
 #include "server/caller.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/shipped_workflow.h"
 #include "tests/testing/source_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "workflow/loader.h"
@@ -16,22 +13,8 @@ namespace {
 using ::claims::testing::StatusIs;
 using ::testing::ElementsAre;
 
-std::optional<std::string> Read(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::shared_ptr<const workflow::Definition> Cpor() {
-  const std::filesystem::path dir =
-      std::filesystem::path(testing::SourceDir()) / "config" / "workflows";
-  auto text = Read(dir / "cpor-association.yaml");
-  EXPECT_TRUE(text.has_value());
-  workflow::LoadResult result = workflow::LoadDefinition(
-      *text, "cpor-association.yaml",
-      [&](std::string_view include) { return Read(dir / std::string(include)); });
+  workflow::LoadResult result = testing::LoadWorkflowFile();
   EXPECT_TRUE(result.ok());
   return result.definition;
 }

@@ -6,10 +6,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <variant>
@@ -19,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/outcome_helpers.h"
+#include "tests/testing/shipped_workflow.h"
 #include "tests/testing/source_dir.h"
 #include "workflow/decision.h"
 #include "workflow/engine.h"
@@ -33,14 +32,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 using ::claims::testing::SourceDir;
 
@@ -71,14 +62,7 @@ const std::vector<Actor>& AllActors() {
 class CporTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string root = SourceDir();
-    ASSERT_FALSE(root.empty()) << "CLAIMS_SOURCE_DIR must name the repository root";
-    const std::string dir = root + "/config/workflows/";
-    const std::optional<std::string> text = ReadFile(dir + "cpor-association.yaml");
-    ASSERT_TRUE(text.has_value()) << dir;
-    const LoadResult result =
-        LoadDefinition(*text, "cpor-association.yaml",
-                       [&](std::string_view path) { return ReadFile(dir + std::string(path)); });
+    const LoadResult result = testing::LoadWorkflowFile();
     for (const Diagnostic& d : result.diagnostics) ADD_FAILURE() << d.ToString();
     ASSERT_TRUE(result.ok());
     engine_ = new Engine(result.definition);

@@ -3,12 +3,11 @@
 #include "workflow/graph.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/shipped_workflow.h"
 #include "workflow/loader.h"
 
 namespace claims::workflow {
@@ -18,24 +17,11 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 class GraphTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* source = std::getenv("CLAIMS_SOURCE_DIR");
-    const std::string dir = std::string(source == nullptr ? "." : source) + "/config/workflows/";
-    std::optional<std::string> text = ReadFile(dir + "cpor-association.yaml");
-    ASSERT_TRUE(text.has_value()) << "set CLAIMS_SOURCE_DIR to the source tree";
-    LoadResult result = LoadDefinition(*text, "cpor-association.yaml", [&](std::string_view p) {
-      return ReadFile(dir + std::string(p));
-    });
+    LoadResult result = testing::LoadWorkflowFile();
+    for (const Diagnostic& d : result.diagnostics) ADD_FAILURE() << d.ToString();
     ASSERT_TRUE(result.ok());
     definition_ = result.definition;
   }

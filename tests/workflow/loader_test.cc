@@ -5,8 +5,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/shipped_workflow.h"
 #include "tests/testing/source_dir.h"
 #include "workflow/definition.h"
 
@@ -29,21 +28,7 @@ using ::testing::SizeIs;
 
 using ::claims::testing::SourceDir;
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-LoadResult LoadShipped() {
-  const std::string dir = SourceDir() + "/config/workflows/";
-  std::optional<std::string> text = ReadFile(dir + "cpor-association.yaml");
-  EXPECT_TRUE(text.has_value()) << "set CLAIMS_SOURCE_DIR to the source tree";
-  return LoadDefinition(text.value_or(""), "config/workflows/cpor-association.yaml",
-                        [&](std::string_view path) { return ReadFile(dir + std::string(path)); });
-}
+LoadResult LoadShipped() { return testing::LoadWorkflowFile(); }
 
 std::vector<std::string> Messages(const LoadResult& result) {
   std::vector<std::string> out;

@@ -1,15 +1,14 @@
 #include "workflow/simulation.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/shipped_workflow.h"
 #include "tests/testing/source_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "workflow/engine.h"
@@ -22,25 +21,13 @@ using ::claims::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 using ::claims::testing::SourceDir;
 
 class SimulationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string dir = SourceDir() + "/config/workflows/";
-    const std::optional<std::string> text = ReadFile(dir + "cpor-association.yaml");
-    ASSERT_TRUE(text.has_value()) << "set CLAIMS_SOURCE_DIR to the repository root";
-    const LoadResult result =
-        LoadDefinition(*text, "cpor-association.yaml",
-                       [&](std::string_view path) { return ReadFile(dir + std::string(path)); });
+    const LoadResult result = testing::LoadWorkflowFile();
+    for (const Diagnostic& d : result.diagnostics) ADD_FAILURE() << d.ToString();
     ASSERT_TRUE(result.ok());
     engine_ = new Engine(result.definition);
   }
@@ -52,7 +39,7 @@ class SimulationTest : public ::testing::Test {
 
   static std::string Script(const std::string& name) {
     const std::optional<std::string> text =
-        ReadFile(SourceDir() + "/tests/workflow/testdata/simulate/" + name);
+        testing::ReadTextFile(SourceDir() + "/tests/workflow/testdata/simulate/" + name);
     EXPECT_TRUE(text.has_value()) << name;
     return text.value_or("");
   }
