@@ -81,10 +81,6 @@ Handler Scalar(T& out, Problems& problems, std::string_view what,
   };
 }
 
-// RFC 8725: an allow-list of algorithms, "none" never among them.
-constexpr const char* kJwtAlgorithms[] = {"RS256", "RS384", "RS512", "ES256", "ES384",
-                                          "ES512", "HS256", "HS384", "HS512"};
-
 void ReadJwtKeys(const YAML::Node& node, std::vector<JwtKeyConfig>& keys, Problems& problems) {
   if (!node.IsSequence()) {
     problems.Add(node, "auth.keys must be a list of {id, algorithm, public_key_file | secret_env}");
@@ -99,9 +95,7 @@ void ReadJwtKeys(const YAML::Node& node, std::vector<JwtKeyConfig>& keys, Proble
          {"public_key_file", Scalar(key.public_key_file, problems, "auth.keys[].public_key_file")},
          {"secret_env", Scalar(key.secret_env, problems, "auth.keys[].secret_env")}},
         problems);
-    const bool known = std::find(std::begin(kJwtAlgorithms), std::end(kJwtAlgorithms),
-                                 key.algorithm) != std::end(kJwtAlgorithms);
-    if (!known) {
+    if (!IsJwtAlgorithm(key.algorithm)) {
       problems.Add(item, absl::StrCat("auth.keys[]: algorithm '", key.algorithm, "' is not one of ",
                                       absl::StrJoin(kJwtAlgorithms, ", ")));
     } else if (absl::StartsWith(key.algorithm, "HS")) {
@@ -174,6 +168,11 @@ std::string ResolvePath(std::string_view base, const std::string& path) {
 }
 
 }  // namespace
+
+bool IsJwtAlgorithm(std::string_view algorithm) {
+  return std::find(std::begin(kJwtAlgorithms), std::end(kJwtAlgorithms), algorithm) !=
+         std::end(kJwtAlgorithms);
+}
 
 absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                                                std::string_view file_name,

@@ -53,8 +53,12 @@ enum class AuthMode {
   kJwt,
 };
 
-// A key that signs tokens. After RFC 8725, a key has exactly one algorithm, and "none" is never
-// one of them.
+// The algorithms a token key may have: an allow-list after RFC 8725, "none" never among them.
+inline constexpr const char* kJwtAlgorithms[] = {"RS256", "RS384", "RS512", "ES256", "ES384",
+                                                 "ES512", "HS256", "HS384", "HS512"};
+bool IsJwtAlgorithm(std::string_view algorithm);
+
+// A key that signs tokens. After RFC 8725, a key has exactly one algorithm.
 struct JwtKeyConfig {
   std::string id;               // the tokens' "kid" header; may be empty when there is one key
   std::string algorithm;        // RS256/384/512, ES256/384/512 or HS256/384/512
