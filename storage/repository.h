@@ -72,6 +72,19 @@ struct AppliedDecision {
 using TimerFirer = std::function<std::optional<AppliedDecision>(
     const workflow::Claim& claim, const workflow::TimerInstance& timer)>;
 
+// How the repository's connections and transactions are doing, for metrics. Counters only grow.
+struct StorageStats {
+  int pool_size = 0;
+  int connections_in_use = 0;
+  int64_t connection_waits = 0;  // leases that found every connection busy
+  absl::Duration connection_wait_time = absl::ZeroDuration();  // total time those waited
+  // Transactions run again, by cause.
+  int64_t retries_deadlock = 0;
+  int64_t retries_lock_timeout = 0;
+  int64_t retries_busy = 0;  // SQLite BUSY/LOCKED
+  int64_t retries_connection_lost = 0;
+};
+
 // Durable state of claims. Every mutation is one transaction: it happens whole or not at all.
 // Implementations are thread-safe. Errors: NOT_FOUND (no such row), ABORTED (version moved on,
 // or a deadlock that retries did not resolve), ALREADY_EXISTS (duplicate id, request id or
@@ -131,6 +144,15 @@ class Repository {
 
   // Removes idempotency records that expired before `now`; returns how many.
   virtual absl::StatusOr<int64_t> PurgeExpiredIdempotencyRecords(absl::Time now) = 0;
+
+  // Whether the database answers a trivial query within `timeout`, on a connection of its own
+  // (never waits for the pool, never retries), so a health check tells a dead database from a
+  // busy one. UNAVAILABLE (or DEADLINE_EXCEEDED) when it does not. Thread-safe; calls are
+  // serialised.
+  virtual absl::Status Ping(absl::Duration timeout) = 0;
+
+  // A snapshot of the connection pool and retry counters. Cheap; never touches the database.
+  virtual StorageStats Stats() const = 0;
 };
 
 }  // namespace claims::storage

@@ -80,6 +80,9 @@ struct Failure {
   };
   Kind kind = kFinal;
   absl::Status status;
+  // Why a retried transaction is retried, for StorageStats.
+  enum Cause { kDeadlock, kLockTimeout, kBusy, kConnectionLost, kOther };
+  Cause cause = kOther;
 };
 
 Failure ClassifyCurrentException() {
@@ -88,8 +91,9 @@ Failure ClassifyCurrentException() {
   } catch (const soci::mysql_soci_error& e) {
     switch (e.err_num_) {
       case kMySqlDeadlock:
+        return {Failure::kRetry, absl::AbortedError(e.what()), Failure::kDeadlock};
       case kMySqlLockWaitTimeout:
-        return {Failure::kRetry, absl::AbortedError(e.what())};
+        return {Failure::kRetry, absl::AbortedError(e.what()), Failure::kLockTimeout};
       case kMySqlServerShutdown:
       case kMySqlConnectionKilled:
       case kMySqlClientInteractionTimeout:
@@ -98,7 +102,7 @@ Failure ClassifyCurrentException() {
       case kMySqlServerGone:
       case kMySqlServerLost:
       case kMySqlServerLostExtended:
-        return {Failure::kConnection, absl::UnavailableError(e.what())};
+        return {Failure::kConnection, absl::UnavailableError(e.what()), Failure::kConnectionLost};
       case kMySqlDuplicateKey:
       case kMySqlDuplicateKeyName:
         return {Failure::kFinal, absl::AlreadyExistsError(e.what())};
@@ -106,13 +110,13 @@ Failure ClassifyCurrentException() {
         break;
     }
     if (e.get_error_category() == soci::soci_error::connection_error) {
-      return {Failure::kConnection, absl::UnavailableError(e.what())};
+      return {Failure::kConnection, absl::UnavailableError(e.what()), Failure::kConnectionLost};
     }
     return {Failure::kFinal, absl::InternalError(e.what())};
   } catch (const soci::sqlite3_soci_error& e) {
     int code = e.result() & 0xff;
     if (code == kSqliteBusy || code == kSqliteLocked) {
-      return {Failure::kRetry, absl::AbortedError(e.what())};
+      return {Failure::kRetry, absl::AbortedError(e.what()), Failure::kBusy};
     }
     if (code == kSqliteConstraint) {
       std::string_view what = e.what();
@@ -124,7 +128,7 @@ Failure ClassifyCurrentException() {
     return {Failure::kFinal, absl::InternalError(e.what())};
   } catch (const soci::soci_error& e) {
     if (e.get_error_category() == soci::soci_error::connection_error) {
-      return {Failure::kConnection, absl::UnavailableError(e.what())};
+      return {Failure::kConnection, absl::UnavailableError(e.what()), Failure::kConnectionLost};
     }
     if (e.get_error_category() == soci::soci_error::constraint_violation) {
       return {Failure::kFinal, absl::AlreadyExistsError(e.what())};
@@ -408,13 +412,18 @@ class SociRepository final : public Repository {
   absl::StatusOr<std::vector<workflow::Event>> ReadEvents(int64_t after_sequence,
                                                           int max_events) override;
   absl::StatusOr<int64_t> PurgeExpiredIdempotencyRecords(absl::Time now) override;
+  absl::Status Ping(absl::Duration timeout) override;
+  StorageStats Stats() const override;
 
  private:
   // One pooled connection, returned to the pool when this goes out of scope.
   class Lease {
    public:
-    explicit Lease(SociRepository& repo) : repo_(repo), pos_(repo.pool_.lease()) {}
-    ~Lease() { repo_.pool_.give_back(pos_); }
+    explicit Lease(SociRepository& repo) : repo_(repo), pos_(repo.LeaseCounted()) {}
+    ~Lease() {
+      repo_.in_use_.fetch_sub(1, std::memory_order_relaxed);
+      repo_.pool_.give_back(pos_);
+    }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
 
@@ -445,6 +454,36 @@ class SociRepository final : public Repository {
 
   void SetUpSession(soci::session& s) {
     internal::SetUpSession(s, target_.backend, options_.busy_timeout);
+  }
+
+  // pool_.lease(), counting the connections in use and the time spent waiting for one.
+  size_t LeaseCounted() {
+    const int before = in_use_.fetch_add(1, std::memory_order_relaxed);
+    if (before < static_cast<int>(broken_.size())) return pool_.lease();
+    const absl::Time start = absl::Now();
+    const size_t pos = pool_.lease();
+    waits_.fetch_add(1, std::memory_order_relaxed);
+    wait_micros_.fetch_add(absl::ToInt64Microseconds(absl::Now() - start),
+                           std::memory_order_relaxed);
+    return pos;
+  }
+
+  void CountRetry(Failure::Cause cause) {
+    switch (cause) {
+      case Failure::kDeadlock:
+        retries_deadlock_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case Failure::kLockTimeout:
+        retries_lock_timeout_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case Failure::kBusy:
+        retries_busy_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case Failure::kConnectionLost:
+      case Failure::kOther:
+        retries_connection_lost_.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
   }
 
   std::shared_ptr<const WriteHook> Hook() {
@@ -488,6 +527,18 @@ class SociRepository final : public Repository {
   std::shared_ptr<const WriteHook> hook_ ABSL_GUARDED_BY(hook_mu_);
   absl::Mutex rng_mu_;
   absl::BitGen rng_ ABSL_GUARDED_BY(rng_mu_);
+
+  std::atomic<int> in_use_{0};
+  std::atomic<int64_t> waits_{0};
+  std::atomic<int64_t> wait_micros_{0};
+  std::atomic<int64_t> retries_deadlock_{0};
+  std::atomic<int64_t> retries_lock_timeout_{0};
+  std::atomic<int64_t> retries_busy_{0};
+  std::atomic<int64_t> retries_connection_lost_{0};
+
+  // Ping's own connection, so a health check never queues behind a busy pool.
+  absl::Mutex ping_mu_;
+  std::unique_ptr<soci::session> ping_session_ ABSL_GUARDED_BY(ping_mu_);
 };
 
 absl::Status SociRepository::Transact(std::string_view op, TxMode mode, const TxBody& body,
@@ -541,6 +592,7 @@ absl::Status SociRepository::Transact(std::string_view op, TxMode mode, const Tx
       lease.RollbackQuietly();
     }
     if (failure.kind == Failure::kFinal) return Prefixed(op, failure.status);
+    CountRetry(failure.cause);
     last_error = failure.status;
     if (commit_sent && failure.kind == Failure::kConnection && mode == TxMode::kWrite &&
         check != nullptr) {
@@ -559,6 +611,39 @@ absl::Status SociRepository::Transact(std::string_view op, TxMode mode, const Tx
   }
   return absl::Status(last_error.code(), absl::StrCat(Av(op), ": gave up after ", attempts,
                                                       " attempts: ", last_error.message()));
+}
+
+absl::Status SociRepository::Ping(absl::Duration timeout) {
+  absl::MutexLock lock(&ping_mu_);
+  try {
+    if (ping_session_ == nullptr) {
+      auto session = std::make_unique<soci::session>();
+      internal::OpenSession(*session, target_, timeout, timeout);
+      ping_session_ = std::move(session);
+    }
+    int one = 0;
+    *ping_session_ << "SELECT 1", soci::into(one);
+    return absl::OkStatus();
+  } catch (...) {
+    // Whatever went wrong, the next ping starts from a new connection.
+    ping_session_.reset();
+    Failure failure = ClassifyCurrentException();
+    return absl::UnavailableError(absl::StrCat("database ping: ", failure.status.message()));
+  }
+}
+
+StorageStats SociRepository::Stats() const {
+  StorageStats stats;
+  stats.pool_size = static_cast<int>(broken_.size());
+  stats.connections_in_use =
+      std::clamp(in_use_.load(std::memory_order_relaxed), 0, stats.pool_size);
+  stats.connection_waits = waits_.load(std::memory_order_relaxed);
+  stats.connection_wait_time = absl::Microseconds(wait_micros_.load(std::memory_order_relaxed));
+  stats.retries_deadlock = retries_deadlock_.load(std::memory_order_relaxed);
+  stats.retries_lock_timeout = retries_lock_timeout_.load(std::memory_order_relaxed);
+  stats.retries_busy = retries_busy_.load(std::memory_order_relaxed);
+  stats.retries_connection_lost = retries_connection_lost_.load(std::memory_order_relaxed);
+  return stats;
 }
 
 absl::StatusOr<CommitOutcome> SociRepository::SettleCommit(const CommitCheck& check) {

@@ -4,15 +4,22 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "storage/internal/dialect.h"
 
 namespace claims::storage::internal {
 
 void OpenSession(soci::session& session, const ConnectionTarget& target,
-                 absl::Duration busy_timeout) {
+                 absl::Duration busy_timeout, absl::Duration io_timeout) {
   if (target.backend == Backend::kMySql) {
-    session.open(*soci::factory_mysql(), target.soci_connect_string);
+    const int64_t io_seconds = std::max<int64_t>(1, absl::ToInt64Seconds(io_timeout));
+    const int64_t connect_seconds = std::min<int64_t>(5, io_seconds);
+    session.open(*soci::factory_mysql(),
+                 absl::StrCat(target.soci_connect_string, " connect_timeout=", connect_seconds,
+                              " read_timeout=", io_seconds, " write_timeout=", io_seconds));
   } else {
     session.open(*soci::factory_sqlite3(), target.soci_connect_string);
   }

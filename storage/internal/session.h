@@ -12,8 +12,12 @@ namespace claims::storage::internal {
 // Opens `session` on `target` and applies the per-session settings of its dialect. Throws what
 // SOCI throws. Also lets code outside this library (the benchmark's direct-SQL baseline) open
 // sessions without the backend headers, which need the MariaDB client's include directory.
+//
+// MySQL connections get timeouts that bound how long a dead server can stall a call: 5 s to
+// connect and `io_timeout` for each read and write (whole seconds, at least one).
+inline constexpr absl::Duration kDefaultIoTimeout = absl::Seconds(120);
 void OpenSession(soci::session& session, const ConnectionTarget& target,
-                 absl::Duration busy_timeout);
+                 absl::Duration busy_timeout, absl::Duration io_timeout = kDefaultIoTimeout);
 
 // The per-session settings alone, for a session that was just reconnected.
 void SetUpSession(soci::session& session, Backend backend, absl::Duration busy_timeout);

@@ -108,10 +108,9 @@ absl::StatusOr<ConnectionTarget> ParseStorageUrl(std::string_view url, bool requ
     auto host_kv = ConnectValue("host", host, '\'');
     if (!host_kv.ok()) return host_kv.status();
     // Never MySQL's auto-reconnect (it silently drops the open transaction): SOCI leaves it off
-    // unless asked. Timeouts bound how long a dead server can stall a call.
-    target.soci_connect_string =
-        absl::StrCat(*host_kv, " port=", port, " ", *user_kv, " ", *password_kv,
-                     " charset=utf8mb4 connect_timeout=5 read_timeout=120 write_timeout=120");
+    // unless asked. OpenSession adds the timeouts.
+    target.soci_connect_string = absl::StrCat(*host_kv, " port=", port, " ", *user_kv, " ",
+                                              *password_kv, " charset=utf8mb4");
     if (!database.empty()) absl::StrAppend(&target.soci_connect_string, " dbname=", Av(database));
     return target;
   }

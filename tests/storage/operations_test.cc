@@ -221,6 +221,9 @@ class PrivateMariaDb {
   }
 
   bool Start() { return Run("start"); }
+  bool Stop() { return Run("stop"); }
+  // After Stop: the same port and data again.
+  bool Resume() { return Run("resume"); }
   // Same port, same data, every open connection dropped.
   bool Restart() { return Run("restart"); }
   absl::StatusOr<std::string> Url() const {
@@ -263,6 +266,28 @@ TEST(MariaDbTest, RepositoryReconnectsAfterTheServerRestarts) {
   ASSERT_OK_AND_ASSIGN(workflow::Claim got, repo->GetClaim(n.claim.id));
   EXPECT_EQ(got.state, "submitted");
   EXPECT_EQ(got.version, 2);
+  EXPECT_GE(repo->Stats().retries_connection_lost, 1);
+}
+
+TEST(MariaDbTest, PingFollowsTheServerDownAndBack) {
+  PrivateMariaDb server;
+  ASSERT_TRUE(server.Start());
+  ASSERT_OK_AND_ASSIGN(std::string url, server.Url());
+  StorageOptions options;
+  options.url = url;
+  options.pool_size = 2;
+  ASSERT_OK(CreateDatabaseIfMissing(options));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> repo, OpenSociRepository(options));
+  ASSERT_OK(repo->Ping(absl::Seconds(2)));
+
+  ASSERT_TRUE(server.Stop());
+  const absl::Time start = absl::Now();
+  EXPECT_THAT(repo->Ping(absl::Seconds(2)), StatusIs(absl::StatusCode::kUnavailable));
+  // A refused connection is answered at once, well inside a health check's budget.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+
+  ASSERT_TRUE(server.Resume());
+  EXPECT_OK(repo->Ping(absl::Seconds(2)));
 }
 
 }  // namespace

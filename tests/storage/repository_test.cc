@@ -32,6 +32,15 @@ TEST_P(RepositoryTest, CreatedClaimReadsBackWithEveryField) {
   ExpectSameClaim(got, n.claim);
 }
 
+TEST_P(RepositoryTest, PingAnswersAndStatsCountThePool) {
+  EXPECT_OK(repo_->Ping(absl::Seconds(2)));
+  ASSERT_OK(repo_->GetClaim(Create("partner-1", T0()).id).status());
+  StorageStats stats = repo_->Stats();
+  EXPECT_EQ(stats.pool_size, options_.pool_size);
+  EXPECT_EQ(stats.connections_in_use, 0);  // every lease was given back
+  EXPECT_EQ(stats.retries_deadlock + stats.retries_lock_timeout + stats.retries_busy, 0);
+}
+
 TEST_P(RepositoryTest, MissingClaimIsNotFound) {
   EXPECT_THAT(repo_->GetClaim(NewId(T0())), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(repo_->GetClaimDetails(NewId(T0()), workflow::Perspective::kReviewer),

@@ -2,8 +2,9 @@
 # A throwaway MariaDB for tests and benchmarks: its own datadir under DIR, loopback only, a free
 # port, started and stopped by PID. Writes the root URL to DIR/url.
 #   mariadb.sh start DIR    mariadb.sh stop DIR    mariadb.sh restart DIR (same port, same data)
+#   mariadb.sh resume DIR   (after a stop: start again on the same port with the same data)
 set -euo pipefail
-cmd=${1:?start|stop|restart}
+cmd=${1:?start|stop|restart|resume}
 dir=$(mkdir -p "${2:?DIR}" && cd "$2" && pwd)
 
 stop() {
@@ -55,6 +56,6 @@ start() {
 case "$cmd" in
   start) stop; rm -rf "$dir/data"; start ;;
   stop) stop ;;
-  restart) port=$(cat "$dir/port"); stop; start "$port" ;;
-  *) echo "usage: $0 start|stop|restart DIR" >&2; exit 2 ;;
+  restart|resume) port=$(cat "$dir/port"); stop; start "$port" ;;
+  *) echo "usage: $0 start|stop|restart|resume DIR" >&2; exit 2 ;;
 esac

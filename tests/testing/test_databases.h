@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/soci_repository.h"
+#include "tests/testing/source_dir.h"
 
 namespace claims::testing {
 
@@ -70,13 +71,14 @@ inline absl::StatusOr<std::string> TestMariaDbServerUrl() {
 }
 
 // The control script of test MariaDB servers (tests/testing/mariadb.sh), for tests that start
-// a server of their own: CLAIMS_TEST_MARIADB_SCRIPT, else the script beside this header.
+// a server of their own: CLAIMS_TEST_MARIADB_SCRIPT, else the one in the source tree (not
+// __FILE__, which a compiler cache may have made relative to the build directory).
 inline std::string TestMariaDbScript() {
   if (const char* script = std::getenv("CLAIMS_TEST_MARIADB_SCRIPT");
       script != nullptr && *script != '\0') {
     return script;
   }
-  return (std::filesystem::path(__FILE__).parent_path() / "mariadb.sh").string();
+  return SourceDir() + "/tests/testing/mariadb.sh";
 }
 
 // Creates claims_test_<random> on the test MariaDB and returns its mysql:// URL. The error says
