@@ -57,7 +57,7 @@ absl::StatusOr<int> TimerScheduler::RunOnce() {
   int total = 0;
   for (;;) {
     const absl::Time now = clock_.Now();
-    absl::StatusOr<int> fired = repository_.FireDueTimers(
+    absl::StatusOr<std::vector<storage::FiredTimer>> fired = repository_.FireDueTimers(
         now, options_.batch_size,
         [&](const workflow::Claim& claim,
             const workflow::TimerInstance& timer) -> std::optional<storage::AppliedDecision> {
@@ -70,15 +70,19 @@ absl::StatusOr<int> TimerScheduler::RunOnce() {
           }
           std::optional<workflow::Decision> decision = (*engine)->FireTimer(claim, timer.name, now);
           if (!decision) return std::nullopt;
-          spdlog::info("timer {} fired for claim {}: {} -> {}", timer.name, claim.id,
-                       decision->from_state, decision->to_state);
           return storage::AppliedDecision{workflow::ApplyDecision(claim, *decision, now),
                                           *std::move(decision)};
         });
     if (!fired.ok()) return fired.status();
-    if (*fired > 0 && on_fired_) on_fired_(*fired);
-    total += *fired;
-    if (*fired < options_.batch_size) return total;
+    // Only now, after the commit: a firing logged inside the transaction may be rolled back.
+    for (const storage::FiredTimer& f : *fired) {
+      spdlog::info("timer {} fired for claim {}: {} -> {}", f.timer, f.claim_id, f.from_state,
+                   f.to_state);
+    }
+    const int count = static_cast<int>(fired->size());
+    if (count > 0 && on_fired_) on_fired_(count);
+    total += count;
+    if (count < options_.batch_size) return total;
   }
 }
 

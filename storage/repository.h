@@ -72,6 +72,14 @@ struct AppliedDecision {
 using TimerFirer = std::function<std::optional<AppliedDecision>(
     const workflow::Claim& claim, const workflow::TimerInstance& timer)>;
 
+// A timer firing that a committed transaction applied.
+struct FiredTimer {
+  std::string claim_id;
+  std::string timer;
+  std::string from_state;
+  std::string to_state;
+};
+
 // How the repository's connections and transactions are doing, for metrics. Counters only grow.
 struct StorageStats {
   int pool_size = 0;
@@ -131,9 +139,11 @@ class Repository {
 
   // Claims up to `batch_size` timers due at `now` that no other sweeper holds, and for each
   // calls `fire` and applies its result in the transaction that claimed the timer, so each
-  // deadline takes effect exactly once however many sweepers run. Returns how many fired.
-  virtual absl::StatusOr<int> FireDueTimers(absl::Time now, int batch_size,
-                                            const TimerFirer& fire) = 0;
+  // deadline takes effect exactly once however many sweepers run. Returns the firings the
+  // committed transaction applied (`fire` may also have been called in attempts that were
+  // rolled back and retried; only what committed is returned).
+  virtual absl::StatusOr<std::vector<FiredTimer>> FireDueTimers(absl::Time now, int batch_size,
+                                                                const TimerFirer& fire) = 0;
 
   // When the earliest armed timer next needs a sweep; InfiniteFuture if none.
   virtual absl::StatusOr<absl::Time> NextTimerDue() = 0;

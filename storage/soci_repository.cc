@@ -406,8 +406,8 @@ class SociRepository final : public Repository {
       std::string_view scope, std::string_view request_id, absl::Time now) override;
   absl::StatusOr<workflow::Evidence> GetEvidence(std::string_view claim_id,
                                                  std::string_view evidence_id) override;
-  absl::StatusOr<int> FireDueTimers(absl::Time now, int batch_size,
-                                    const TimerFirer& fire) override;
+  absl::StatusOr<std::vector<FiredTimer>> FireDueTimers(absl::Time now, int batch_size,
+                                                        const TimerFirer& fire) override;
   absl::StatusOr<absl::Time> NextTimerDue() override;
   absl::StatusOr<std::vector<workflow::Event>> ReadEvents(int64_t after_sequence,
                                                           int max_events) override;
@@ -1080,16 +1080,17 @@ absl::StatusOr<workflow::Evidence> SociRepository::GetEvidence(std::string_view 
   return e;
 }
 
-absl::StatusOr<int> SociRepository::FireDueTimers(absl::Time now, int batch_size,
-                                                  const TimerFirer& fire) {
+absl::StatusOr<std::vector<FiredTimer>> SociRepository::FireDueTimers(absl::Time now,
+                                                                      int batch_size,
+                                                                      const TimerFirer& fire) {
   if (batch_size <= 0) return absl::InvalidArgumentError("batch_size must be positive");
   const int64_t now_value = EncodeTime(now);
   std::shared_ptr<const WriteHook> hook = Hook();
-  int fired = 0;
+  std::vector<FiredTimer> fired;
   // No CommitCheck: running the batch again after an ambiguous commit fires only what is still
   // due, so a timer that did fire is not fired again.
   RETURN_IF_ERROR(Transact("FireDueTimers", TxMode::kWrite, [&](soci::session& s) -> absl::Status {
-    fired = 0;
+    fired.clear();
     std::vector<std::pair<std::string, std::string>> due;
     {
       std::string claim_id, name;
@@ -1123,7 +1124,7 @@ absl::StatusOr<int> SociRepository::FireDueTimers(absl::Time now, int batch_size
       RETURN_IF_ERROR(Validate(applied->after, applied->decision));
       RETURN_IF_ERROR(WriteDecision(s, applied->after, applied->decision, WriteOptions(),
                                     NewId(absl::Now()), /*create=*/false, hook.get()));
-      ++fired;
+      fired.push_back({claim->id, name, applied->decision.from_state, applied->decision.to_state});
     }
     return absl::OkStatus();
   }));

@@ -254,11 +254,13 @@ TEST_P(QueryTest, DueTimersFireOnceAndNextDueIsReported) {
     fired.push_back(c.id);
     return Breach(c, t, now);
   };
-  ASSERT_OK_AND_ASSIGN(int count, repo_->FireDueTimers(now, 10, firer));
-  EXPECT_EQ(count, 1);
+  ASSERT_OK_AND_ASSIGN(std::vector<FiredTimer> committed, repo_->FireDueTimers(now, 10, firer));
+  ASSERT_EQ(committed.size(), 1u);
+  EXPECT_EQ(committed[0].claim_id, early.id);
+  EXPECT_EQ(committed[0].timer, early.timers[0].name);
   EXPECT_EQ(fired, std::vector<std::string>{early.id});
-  ASSERT_OK_AND_ASSIGN(count, repo_->FireDueTimers(now, 10, firer));
-  EXPECT_EQ(count, 0) << "a fired timer is no longer due";
+  ASSERT_OK_AND_ASSIGN(committed, repo_->FireDueTimers(now, 10, firer));
+  EXPECT_THAT(committed, ::testing::IsEmpty()) << "a fired timer is no longer due";
   ASSERT_OK_AND_ASSIGN(next, repo_->NextTimerDue());
   EXPECT_EQ(next, T0() + absl::Hours(2));
 
@@ -271,10 +273,10 @@ TEST_P(QueryTest, DueTimersFireOnceAndNextDueIsReported) {
 TEST_P(QueryTest, TimerLeftAloneByTheFirerStaysDue) {
   workflow::Claim c = CreateWithTimerDue(*repo_, "p1", T0() + absl::Hours(1));
   absl::Time now = T0() + absl::Hours(2);
-  ASSERT_OK_AND_ASSIGN(int count, repo_->FireDueTimers(now, 10, [](auto&, auto&) {
-    return std::optional<AppliedDecision>();
-  }));
-  EXPECT_EQ(count, 0);
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<FiredTimer> committed,
+      repo_->FireDueTimers(now, 10, [](auto&, auto&) { return std::optional<AppliedDecision>(); }));
+  EXPECT_THAT(committed, ::testing::IsEmpty());
   // A firer that fails rolls back too: the timer is still due for the next sweep.
   EXPECT_THAT(
       repo_->FireDueTimers(now, 10,
@@ -284,10 +286,10 @@ TEST_P(QueryTest, TimerLeftAloneByTheFirerStaysDue) {
                              return out;
                            }),
       StatusIs(absl::StatusCode::kInternal));
-  ASSERT_OK_AND_ASSIGN(count, repo_->FireDueTimers(now, 10, [&](auto& claim, auto& t) {
+  ASSERT_OK_AND_ASSIGN(committed, repo_->FireDueTimers(now, 10, [&](auto& claim, auto& t) {
     return Breach(claim, t, now);
   }));
-  EXPECT_EQ(count, 1);
+  EXPECT_EQ(committed.size(), 1u);
   ASSERT_OK_AND_ASSIGN(workflow::Claim got, repo_->GetClaim(c.id));
   EXPECT_EQ(got.version, 2);
 }
@@ -305,10 +307,10 @@ TEST_P(QueryTest, ConcurrentSweepersFireEachTimerExactlyOnce) {
   for (int s = 0; s < kSweepers; ++s) {
     sweepers.emplace_back([&] {
       for (int rounds = 0; rounds < 200; ++rounds) {
-        absl::StatusOr<int> n = repo_->FireDueTimers(
+        absl::StatusOr<std::vector<FiredTimer>> n = repo_->FireDueTimers(
             now, 5, [&](auto& claim, auto& t) { return Breach(claim, t, now); });
         ASSERT_TRUE(n.ok()) << n.status();
-        total += *n;
+        total += static_cast<int>(n->size());
         absl::StatusOr<absl::Time> next = repo_->NextTimerDue();
         ASSERT_TRUE(next.ok()) << next.status();
         if (*next > now) return;
