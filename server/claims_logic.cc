@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "server/request_limits.h"
 #include "server/status_mapping.h"
 #include "storage/ids.h"
 
@@ -12,35 +13,11 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
-constexpr std::size_t kMaxCommentBytes = 16 * 1024;
-constexpr std::size_t kMaxRequestIdBytes = 128;
 
 std::string RequestHash(const google::protobuf::Message& request) {
   std::string bytes;
   request.SerializePartialToString(&bytes);
   return Sha256Hex(bytes);
-}
-
-absl::Status CheckRequestId(const std::string& request_id) {
-  if (request_id.size() > kMaxRequestIdBytes) {
-    return InvalidArgument(
-        "request_id is too long",
-        {{"request_id", absl::StrCat("at most ", kMaxRequestIdBytes, " bytes")}});
-  }
-  return absl::OkStatus();
-}
-
-bool CanSee(const Caller& caller, const workflow::Claim& claim) {
-  switch (caller.perspective) {
-    case workflow::Perspective::kReviewer:
-    case workflow::Perspective::kSystem:
-      return true;
-    case workflow::Perspective::kPartner:
-      return claim.partner_id == caller.actor.partner_id;
-    case workflow::Perspective::kCustomer:
-      return claim.fields.customer.tenant_id == caller.customer_tenant;
-  }
-  return false;
 }
 
 absl::Status NotFound(const std::string& name) {
@@ -69,43 +46,48 @@ absl::StatusOr<Caller> ClaimsLogic::Authenticate(const Metadata& metadata) const
 }
 
 pb::Claim ClaimsLogic::ClaimToProto(const workflow::Engine& engine, const workflow::Claim& claim,
-                                    const Caller& caller) const {
+                                    const ClaimAccess& access) const {
   pb::Claim out;
-  ToProto(claim, engine.AvailableActions(claim, caller.actor, clock_.Now()), &out);
+  ToProto(claim, engine.AvailableActions(claim, access.actor, clock_.Now()), &out);
   return out;
 }
 
-absl::Status ClaimsLogic::CheckVisible(const Caller& caller, const ClaimName& name,
-                                       const absl::Status& read,
-                                       const workflow::Claim* claim) const {
+absl::Status ClaimsLogic::CheckLimits(const google::protobuf::Message& request) const {
+  return CheckRequestLimits(request, options_.max_evidence_bytes);
+}
+
+absl::StatusOr<ClaimAccess> ClaimsLogic::CheckVisible(const Caller& caller, const ClaimName& name,
+                                                      const absl::Status& read,
+                                                      const workflow::Claim* claim) const {
   const std::string display = FormatClaimName(name.partner, name.claim);
   if (absl::IsNotFound(read)) return NotFound(display);
   if (!read.ok()) return read;
   // Another tenant's claim is indistinguishable from a missing one.
   if (name.partner != kAnyPartner && name.partner != claim->partner_id) return NotFound(display);
-  if (!CanSee(caller, *claim)) return NotFound(display);
-  return absl::OkStatus();
+  std::optional<ClaimAccess> access = caller.AccessTo(*claim);
+  if (!access.has_value()) return NotFound(display);
+  return *std::move(access);
 }
 
-absl::StatusOr<workflow::Claim> ClaimsLogic::LoadVisibleClaim(const Caller& caller,
-                                                              const ClaimName& name) {
+absl::StatusOr<ClaimsLogic::VisibleClaim> ClaimsLogic::LoadVisibleClaim(const Caller& caller,
+                                                                        const ClaimName& name) {
   absl::StatusOr<workflow::Claim> claim = repository_.GetClaim(name.claim);
-  absl::Status visible = CheckVisible(caller, name, claim.status(), claim.ok() ? &*claim : nullptr);
-  if (!visible.ok()) return visible;
-  return claim;
+  absl::StatusOr<ClaimAccess> access =
+      CheckVisible(caller, name, claim.status(), claim.ok() ? &*claim : nullptr);
+  if (!access.ok()) return access.status();
+  return VisibleClaim{*std::move(claim), *std::move(access)};
 }
 
-absl::StatusOr<ClaimsLogic::IdempotencyKey> ClaimsLogic::MakeIdempotencyKey(
+ClaimsLogic::IdempotencyKey ClaimsLogic::MakeIdempotencyKey(
     const Caller& caller, const char* method, const google::protobuf::Message& request,
     const std::string& request_id) {
-  if (absl::Status status = CheckRequestId(request_id); !status.ok()) return status;
   if (request_id.empty()) return IdempotencyKey();
-  return IdempotencyKey{absl::StrCat(caller.actor.id, "/", method), request_id,
+  return IdempotencyKey{absl::StrCat(method, "/", caller.IdempotencyScope()), request_id,
                         RequestHash(request)};
 }
 
 template <typename Response>
-absl::StatusOr<std::optional<Response>> ClaimsLogic::Replay(const IdempotencyKey& key) {
+absl::StatusOr<std::optional<Response>> ClaimsLogic::FindAnswer(const IdempotencyKey& key) {
   if (key.request_id.empty()) return std::optional<Response>();
   auto record = repository_.FindIdempotencyRecord(key.scope, key.request_id, clock_.Now());
   if (!record.ok()) return record.status();
@@ -119,6 +101,17 @@ absl::StatusOr<std::optional<Response>> ClaimsLogic::Replay(const IdempotencyKey
     return absl::InternalError("stored response for request_id is unreadable");
   }
   return std::optional<Response>(std::move(response));
+}
+
+template <typename Response>
+absl::StatusOr<Response> ClaimsLogic::SettleFailure(const IdempotencyKey& key,
+                                                    absl::Status failure) {
+  if (key.request_id.empty()) return failure;
+  absl::StatusOr<std::optional<Response>> answer = FindAnswer<Response>(key);
+  // The failure is the honest answer when nothing was stored, or when the store cannot be
+  // read now (the caller retries and then finds the answer).
+  if (!answer.ok() || !answer->has_value()) return failure;
+  return **std::move(answer);
 }
 
 storage::WriteOptions ClaimsLogic::StoreAnswer(const IdempotencyKey& key,
@@ -143,7 +136,7 @@ absl::StatusOr<Response> ClaimsLogic::Conclude(const absl::Status& written,
   }
   if (absl::IsAlreadyExists(written) && !key.request_id.empty()) {
     // A concurrent retry of the same request won the race: answer what it answered.
-    auto replayed = Replay<Response>(key);
+    auto replayed = FindAnswer<Response>(key);
     if (!replayed.ok()) return replayed.status();
     if (replayed->has_value()) return **std::move(replayed);
   }
@@ -156,46 +149,57 @@ absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* m
                                              const std::string& request_id, const ClaimName& name,
                                              const std::string& etag, const DecideFn& decide,
                                              const RespondFn<Response>& respond) {
-  absl::StatusOr<IdempotencyKey> key = MakeIdempotencyKey(caller, method, request, request_id);
-  if (!key.ok()) return key.status();
-  auto replayed = Replay<Response>(*key);
+  const IdempotencyKey key = MakeIdempotencyKey(caller, method, request, request_id);
+  // Visibility first: a stored answer is replayed only to a caller who may see the claim now.
+  absl::StatusOr<VisibleClaim> visible = LoadVisibleClaim(caller, name);
+  if (!visible.ok()) return visible.status();
+  auto replayed = FindAnswer<Response>(key);
   if (!replayed.ok()) return replayed.status();
   if (replayed->has_value()) return **std::move(replayed);
 
   for (int attempt = 0;; ++attempt) {
-    absl::StatusOr<workflow::Claim> claim = LoadVisibleClaim(caller, name);
-    if (!claim.ok()) return claim.status();
-    if (!etag.empty() && etag != Etag(claim->version)) {
-      return WithErrorInfo(absl::AbortedError(absl::StrCat(
-                               "etag ", etag, " is stale; the claim is at ", Etag(claim->version))),
-                           "ETAG_MISMATCH", {{"etag", Etag(claim->version)}});
+    if (attempt > 0) {
+      visible = LoadVisibleClaim(caller, name);
+      if (!visible.ok()) return visible.status();
     }
-    auto engine = workflows_.Get(claim->workflow_name, claim->workflow_version);
+    const workflow::Claim& claim = visible->claim;
+    if (!etag.empty() && etag != Etag(claim.version)) {
+      return SettleFailure<Response>(
+          key,
+          WithErrorInfo(absl::AbortedError(absl::StrCat(
+                            "etag ", etag, " is stale; the claim is at ", Etag(claim.version))),
+                        "ETAG_MISMATCH", {{"etag", Etag(claim.version)}}));
+    }
+    auto engine = workflows_.Get(claim.workflow_name, claim.workflow_version);
     if (!engine.ok()) return engine.status();
 
     const absl::Time now = clock_.Now();
-    workflow::Outcome outcome = decide(**engine, *claim, now);
+    workflow::Outcome outcome = decide(**engine, claim, visible->access.actor, now);
     if (auto* rejection = std::get_if<workflow::Rejection>(&outcome)) {
-      return RejectionToStatus(*rejection, claim->state);
+      // A duplicate of a request that committed after this one read the claim sees the claim
+      // already moved on; it gets the first answer, not a refusal.
+      return SettleFailure<Response>(key, RejectionToStatus(*rejection, claim.state));
     }
     workflow::Decision& decision = std::get<workflow::Decision>(outcome);
-    const workflow::Claim after = workflow::ApplyDecision(*claim, decision, now);
-    Response response = respond(**engine, after, decision);
+    const workflow::Claim after = workflow::ApplyDecision(claim, decision, now);
+    Response response = respond(**engine, after, visible->access, decision);
 
     absl::Status status =
-        repository_.ApplyDecision(after, decision, StoreAnswer(*key, response, now));
+        repository_.ApplyDecision(after, decision, StoreAnswer(key, response, now));
     if (absl::IsAborted(status) && etag.empty() && attempt < options_.max_conflict_retries) {
       continue;  // someone else changed the claim; decide again on what they left
     }
     if (absl::IsAborted(status)) {
-      return WithErrorInfo(std::move(status), "CONCURRENT_MODIFICATION");
+      return SettleFailure<Response>(key,
+                                     WithErrorInfo(std::move(status), "CONCURRENT_MODIFICATION"));
     }
-    return Conclude(status, *key, std::move(response), decision);
+    return Conclude(status, key, std::move(response), decision);
   }
 }
 
 absl::StatusOr<pb::Claim> ClaimsLogic::CreateClaim(const Caller& caller,
                                                    const pb::CreateClaimRequest& req) {
+  if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
   absl::StatusOr<std::string> partner = ParsePartnerName(req.parent(), "parent");
   if (!partner.ok()) return partner.status();
   if (*partner == kAnyPartner) {
@@ -207,12 +211,17 @@ absl::StatusOr<pb::Claim> ClaimsLogic::CreateClaim(const Caller& caller,
         absl::PermissionDeniedError("callers may create claims for their own partner only"),
         "OTHER_TENANT");
   }
-  absl::StatusOr<IdempotencyKey> key =
-      MakeIdempotencyKey(caller, "CreateClaim", req, req.request_id());
-  if (!key.ok()) return key.status();
-  auto replayed = Replay<pb::Claim>(*key);
+  const IdempotencyKey key = MakeIdempotencyKey(caller, "CreateClaim", req, req.request_id());
+  auto replayed = FindAnswer<pb::Claim>(key);
   if (!replayed.ok()) return replayed.status();
-  if (replayed->has_value()) return **std::move(replayed);
+  if (replayed->has_value()) {
+    // Replayed only while the caller may still see the claim it created.
+    absl::StatusOr<ClaimName> created = ParseClaimName((*replayed)->name(), "name");
+    if (!created.ok()) return absl::InternalError("stored response names no claim");
+    absl::StatusOr<VisibleClaim> visible = LoadVisibleClaim(caller, *created);
+    if (!visible.ok()) return visible.status();
+    return **std::move(replayed);
+  }
 
   const std::string workflow_name =
       req.workflow().empty() ? options_.default_workflow : req.workflow();
@@ -232,32 +241,42 @@ absl::StatusOr<pb::Claim> ClaimsLogic::CreateClaim(const Caller& caller,
   draft.workflow_version = (*engine)->definition().version;
   draft.create_time = now;
   draft.created_by = caller.actor.id;
+  // The roles that would apply to the claim once created: a partner role only for its own
+  // partner, a customer role only for a claim naming its tenant.
+  std::optional<ClaimAccess> access = caller.AccessTo(draft);
+  if (!access.has_value()) {
+    return WithErrorInfo(
+        absl::PermissionDeniedError("none of the caller's roles may create this claim"),
+        "ROLE_NOT_ALLOWED");
+  }
 
-  workflow::Outcome outcome = (*engine)->Create(draft, caller.actor, now);
+  workflow::Outcome outcome = (*engine)->Create(draft, access->actor, now);
   if (auto* rejection = std::get_if<workflow::Rejection>(&outcome)) {
-    return RejectionToStatus(*rejection, "");
+    return SettleFailure<pb::Claim>(key, RejectionToStatus(*rejection, ""));
   }
   const workflow::Decision& decision = std::get<workflow::Decision>(outcome);
   const workflow::Claim claim = workflow::ApplyDecision(draft, decision, now);
-  pb::Claim response = ClaimToProto(**engine, claim, caller);
+  pb::Claim response = ClaimToProto(**engine, claim, *access);
 
-  absl::Status status = repository_.CreateClaim(claim, decision, StoreAnswer(*key, response, now));
-  return Conclude(status, *key, std::move(response), decision);
+  absl::Status status = repository_.CreateClaim(claim, decision, StoreAnswer(key, response, now));
+  return Conclude(status, key, std::move(response), decision);
 }
 
 absl::StatusOr<pb::Claim> ClaimsLogic::GetClaim(const Caller& caller,
                                                 const pb::GetClaimRequest& req) {
+  if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
   absl::StatusOr<ClaimName> name = ParseClaimName(req.name(), "name");
   if (!name.ok()) return name.status();
-  absl::StatusOr<workflow::Claim> claim = LoadVisibleClaim(caller, *name);
-  if (!claim.ok()) return claim.status();
-  auto engine = workflows_.Get(claim->workflow_name, claim->workflow_version);
+  absl::StatusOr<VisibleClaim> visible = LoadVisibleClaim(caller, *name);
+  if (!visible.ok()) return visible.status();
+  auto engine = workflows_.Get(visible->claim.workflow_name, visible->claim.workflow_version);
   if (!engine.ok()) return engine.status();
-  return ClaimToProto(**engine, *claim, caller);
+  return ClaimToProto(**engine, visible->claim, visible->access);
 }
 
 absl::StatusOr<pb::ListClaimsResponse> ClaimsLogic::ListClaims(const Caller& caller,
                                                                const pb::ListClaimsRequest& req) {
+  if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
   absl::StatusOr<std::string> partner = ParsePartnerName(req.parent(), "parent");
   if (!partner.ok()) return partner.status();
   if (req.page_size() < 0) {
@@ -297,10 +316,24 @@ absl::StatusOr<pb::ListClaimsResponse> ClaimsLogic::ListClaims(const Caller& cal
   }
   if (!page.ok()) return page.status();
   pb::ListClaimsResponse response;
-  for (const workflow::Claim& claim : page->claims) {
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < page->claims.size(); ++i) {
+    const workflow::Claim& claim = page->claims[i];
     auto engine = workflows_.Get(claim.workflow_name, claim.workflow_version);
     if (!engine.ok()) return engine.status();
-    *response.add_claims() = ClaimToProto(**engine, claim, caller);
+    std::optional<ClaimAccess> access = caller.AccessTo(claim);
+    // The filter already keeps other partners' claims out; this is the same rule as GetClaim.
+    if (!access.has_value()) continue;
+    pb::Claim out = ClaimToProto(**engine, claim, *access);
+    const std::size_t size = out.ByteSizeLong();
+    // One caller's large claims never make a page too big for another to receive: the page
+    // ends early and the token continues after its last claim.
+    if (bytes + size > kMaxListPageBytes && response.claims_size() > 0) {
+      response.set_next_page_token(repository_.PageTokenAfter(page->claims[i - 1]));
+      return response;
+    }
+    bytes += size;
+    *response.add_claims() = std::move(out);
   }
   response.set_next_page_token(page->next_page_token);
   return response;
@@ -308,6 +341,7 @@ absl::StatusOr<pb::ListClaimsResponse> ClaimsLogic::ListClaims(const Caller& cal
 
 absl::StatusOr<pb::Claim> ClaimsLogic::UpdateClaim(const Caller& caller,
                                                    const pb::UpdateClaimRequest& req) {
+  if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
   absl::StatusOr<ClaimName> name = ParseClaimName(req.claim().name(), "claim.name");
   if (!name.ok()) return name.status();
   if (req.update_mask().paths().empty()) {
@@ -319,24 +353,20 @@ absl::StatusOr<pb::Claim> ClaimsLogic::UpdateClaim(const Caller& caller,
   edit.field_mask.assign(req.update_mask().paths().begin(), req.update_mask().paths().end());
   return Mutate<pb::Claim>(
       caller, "UpdateClaim", req, req.request_id(), *name, req.claim().etag(),
-      [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
-        return engine.Edit(claim, edit, caller.actor, now);
-      },
-      [&](const workflow::Engine& engine, const workflow::Claim& after, const workflow::Decision&) {
-        return ClaimToProto(engine, after, caller);
-      });
+      [&](const workflow::Engine& engine, const workflow::Claim& claim,
+          const workflow::Actor& actor,
+          absl::Time now) { return engine.Edit(claim, edit, actor, now); },
+      [&](const workflow::Engine& engine, const workflow::Claim& after, const ClaimAccess& access,
+          const workflow::Decision&) { return ClaimToProto(engine, after, access); });
 }
 
 absl::StatusOr<pb::Claim> ClaimsLogic::PerformAction(const Caller& caller,
                                                      const pb::PerformActionRequest& req) {
+  if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
   absl::StatusOr<ClaimName> name = ParseClaimName(req.name(), "name");
   if (!name.ok()) return name.status();
   if (req.action().empty()) {
     return InvalidArgument("action is required", {{"action", "empty"}});
-  }
-  if (req.comment().size() > kMaxCommentBytes) {
-    return InvalidArgument("comment is too long",
-                           {{"comment", absl::StrCat("at most ", kMaxCommentBytes, " bytes")}});
   }
   workflow::ActionRequest action;
   action.action = req.action();
@@ -345,57 +375,51 @@ absl::StatusOr<pb::Claim> ClaimsLogic::PerformAction(const Caller& caller,
   action.comment_visibility = FromProto(req.comment_visibility());
   return Mutate<pb::Claim>(
       caller, "PerformAction", req, req.request_id(), *name, req.etag(),
-      [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
-        return engine.Decide(claim, action, caller.actor, now);
-      },
-      [&](const workflow::Engine& engine, const workflow::Claim& after, const workflow::Decision&) {
-        return ClaimToProto(engine, after, caller);
-      });
+      [&](const workflow::Engine& engine, const workflow::Claim& claim,
+          const workflow::Actor& actor,
+          absl::Time now) { return engine.Decide(claim, action, actor, now); },
+      [&](const workflow::Engine& engine, const workflow::Claim& after, const ClaimAccess& access,
+          const workflow::Decision&) { return ClaimToProto(engine, after, access); });
 }
 
 absl::StatusOr<pb::Comment> ClaimsLogic::AddComment(const Caller& caller,
                                                     const pb::AddCommentRequest& req) {
+  if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
   absl::StatusOr<ClaimName> name = ParseClaimName(req.parent(), "parent");
   if (!name.ok()) return name.status();
   if (req.comment().text().empty()) {
     return InvalidArgument("a comment needs text", {{"comment.text", "empty"}});
   }
-  if (req.comment().text().size() > kMaxCommentBytes) {
-    return InvalidArgument(
-        "comment is too long",
-        {{"comment.text", absl::StrCat("at most ", kMaxCommentBytes, " bytes")}});
-  }
   workflow::Comment comment;
   comment.author_id = caller.actor.id;
-  comment.perspective = caller.perspective;
   comment.text = req.comment().text();
   comment.visibility = FromProto(req.comment().visibility());
   return Mutate<pb::Comment>(
       caller, "AddComment", req, req.request_id(), *name, "",
-      [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
+      [&](const workflow::Engine& engine, const workflow::Claim& claim,
+          const workflow::Actor& actor, absl::Time now) {
         comment.id = storage::NewId(now);
-        comment.create_time = now;
-        return engine.AddComment(claim, comment, caller.actor, now);
+        return engine.AddComment(claim, comment, actor, now);
       },
-      [&](const workflow::Engine&, const workflow::Claim& after, const workflow::Decision&) {
+      [&](const workflow::Engine&, const workflow::Claim& after, const ClaimAccess&,
+          const workflow::Decision& decision) {
+        // The engine completes the comment (author, perspective, time): answer with its copy.
         pb::Comment out;
-        ToProto(comment, FormatClaimName(after.partner_id, after.id), &out);
+        ToProto(decision.comments.empty() ? comment : decision.comments.back(),
+                FormatClaimName(after.partner_id, after.id), &out);
         return out;
       });
 }
 
 absl::StatusOr<pb::Evidence> ClaimsLogic::AddEvidence(const Caller& caller,
                                                       const pb::AddEvidenceRequest& req) {
+  if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
   absl::StatusOr<ClaimName> name = ParseClaimName(req.parent(), "parent");
   if (!name.ok()) return name.status();
   const pb::Evidence& in = req.evidence();
   std::vector<workflow::FieldViolation> violations;
   if (in.file_name().empty()) violations.push_back({"evidence.file_name", "required"});
   if (in.content().empty()) violations.push_back({"evidence.content", "empty"});
-  if (static_cast<int64_t>(in.content().size()) > options_.max_evidence_bytes) {
-    violations.push_back({"evidence.content", absl::StrCat("larger than the limit of ",
-                                                           options_.max_evidence_bytes, " bytes")});
-  }
   if (!violations.empty()) return InvalidArgument("invalid evidence", violations);
 
   workflow::Evidence evidence;
@@ -407,10 +431,11 @@ absl::StatusOr<pb::Evidence> ClaimsLogic::AddEvidence(const Caller& caller,
   evidence.uploaded_by = caller.actor.id;
   return Mutate<pb::Evidence>(
       caller, "AddEvidence", req, req.request_id(), *name, "",
-      [&](const workflow::Engine& engine, const workflow::Claim& claim, absl::Time now) {
+      [&](const workflow::Engine& engine, const workflow::Claim& claim,
+          const workflow::Actor& actor, absl::Time now) {
         evidence.id = storage::NewId(now);
         evidence.upload_time = now;
-        workflow::Outcome outcome = engine.AddEvidence(claim, evidence, caller.actor, now);
+        workflow::Outcome outcome = engine.AddEvidence(claim, evidence, actor, now);
         if (auto* decision = std::get_if<workflow::Decision>(&outcome)) {
           // The engine decides on metadata; the bytes travel with the decision to storage.
           for (workflow::Evidence& stored : decision->evidence) {
@@ -419,7 +444,8 @@ absl::StatusOr<pb::Evidence> ClaimsLogic::AddEvidence(const Caller& caller,
         }
         return outcome;
       },
-      [&](const workflow::Engine&, const workflow::Claim& after, const workflow::Decision&) {
+      [&](const workflow::Engine&, const workflow::Claim& after, const ClaimAccess&,
+          const workflow::Decision&) {
         pb::Evidence out;
         ToProto(evidence, FormatClaimName(after.partner_id, after.id), &out);
         return out;
@@ -428,22 +454,26 @@ absl::StatusOr<pb::Evidence> ClaimsLogic::AddEvidence(const Caller& caller,
 
 absl::StatusOr<pb::ClaimHistory> ClaimsLogic::GetClaimHistory(
     const Caller& caller, const pb::GetClaimHistoryRequest& req) {
+  if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
   absl::StatusOr<ClaimName> name = ParseClaimName(req.name(), "name");
   if (!name.ok()) return name.status();
+  // Read as the caller's widest perspective, then narrowed to the roles that apply to this
+  // claim; another tenant's claim reads as missing and none of what was read leaves here.
   absl::StatusOr<storage::ClaimDetails> details =
       repository_.GetClaimDetails(name->claim, caller.perspective);
-  // Another tenant's claim reads as missing: none of what was read leaves this function.
-  absl::Status visible =
+  absl::StatusOr<ClaimAccess> access =
       CheckVisible(caller, *name, details.status(), details.ok() ? &details->claim : nullptr);
-  if (!visible.ok()) return visible;
+  if (!access.ok()) return access.status();
   auto engine = workflows_.Get(details->claim.workflow_name, details->claim.workflow_version);
   if (!engine.ok()) return engine.status();
+  const bool sees_internal = access->perspective == workflow::Perspective::kReviewer ||
+                             access->perspective == workflow::Perspective::kSystem;
 
   pb::ClaimHistory out;
-  *out.mutable_claim() = ClaimToProto(**engine, details->claim, caller);
+  *out.mutable_claim() = ClaimToProto(**engine, details->claim, *access);
   const std::string claim_name = FormatClaimName(details->claim.partner_id, details->claim.id);
   for (const auto& entry : details->history) {
-    if (entry.internal_comment && !caller.SeesAllPartners()) {
+    if (entry.internal_comment && !sees_internal) {
       if (entry.kind == workflow::HistoryKind::kComment) continue;
       workflow::HistoryEntry redacted = entry;
       redacted.comment.clear();
@@ -453,6 +483,7 @@ absl::StatusOr<pb::ClaimHistory> ClaimsLogic::GetClaimHistory(
     ToProto(entry, out.add_entries());
   }
   for (const auto& comment : details->comments) {
+    if (comment.visibility == workflow::CommentVisibility::kInternal && !sees_internal) continue;
     ToProto(comment, claim_name, out.add_comments());
   }
   for (const auto& evidence : details->evidence) {

@@ -53,17 +53,24 @@ class ClaimsLogic {
 
  private:
   using DecideFn = std::function<workflow::Outcome(const workflow::Engine&, const workflow::Claim&,
-                                                   absl::Time now)>;
+                                                   const workflow::Actor&, absl::Time now)>;
   template <typename Response>
   using RespondFn = std::function<Response(const workflow::Engine&, const workflow::Claim& after,
-                                           const workflow::Decision&)>;
+                                           const ClaimAccess&, const workflow::Decision&)>;
 
+  // A claim the caller may see, and how they act on it.
+  struct VisibleClaim {
+    workflow::Claim claim;
+    ClaimAccess access;
+  };
   // Loads the claim `name` if `caller` may see it; NOT_FOUND otherwise, whether it exists or
   // belongs to someone else.
-  absl::StatusOr<workflow::Claim> LoadVisibleClaim(const Caller& caller, const ClaimName& name);
-  // NOT_FOUND unless `read` succeeded and `caller` may see `claim` under `name`.
-  absl::Status CheckVisible(const Caller& caller, const ClaimName& name, const absl::Status& read,
-                            const workflow::Claim* claim) const;
+  absl::StatusOr<VisibleClaim> LoadVisibleClaim(const Caller& caller, const ClaimName& name);
+  // How `caller` acts on `claim` read under `name` with status `read`; NOT_FOUND unless the read
+  // succeeded and one of the caller's roles applies to the claim.
+  absl::StatusOr<ClaimAccess> CheckVisible(const Caller& caller, const ClaimName& name,
+                                           const absl::Status& read,
+                                           const workflow::Claim* claim) const;
 
   // The read-decide-write cycle shared by every change to an existing claim.
   template <typename Response>
@@ -73,21 +80,29 @@ class ClaimsLogic {
                                   const std::string& etag, const DecideFn& decide,
                                   const RespondFn<Response>& respond);
 
-  // What makes a request retry-safe: the caller's scope, the request id and a hash of the
-  // request. An empty request_id means the request is not idempotent.
+  // What makes a request retry-safe: the caller's scope (tenants and actor, see
+  // Caller::IdempotencyScope) with the method, the request id and a hash of the request. An
+  // empty request_id means the request is not idempotent.
   struct IdempotencyKey {
     std::string scope;
     std::string request_id;
     std::string request_hash;
   };
-  // INVALID_ARGUMENT when the request id is too long.
-  static absl::StatusOr<IdempotencyKey> MakeIdempotencyKey(const Caller& caller, const char* method,
-                                                           const google::protobuf::Message& request,
-                                                           const std::string& request_id);
+  static IdempotencyKey MakeIdempotencyKey(const Caller& caller, const char* method,
+                                           const google::protobuf::Message& request,
+                                           const std::string& request_id);
 
-  // The stored answer to an earlier request with the same key, if any.
+  // The stored answer to an earlier request with the same key, if any. INVALID_ARGUMENT
+  // (REQUEST_ID_REUSED) when the key's request id came with a different request: the scope
+  // holds the caller's tenants, so only the same caller can learn that.
   template <typename Response>
-  absl::StatusOr<std::optional<Response>> Replay(const IdempotencyKey& key);
+  absl::StatusOr<std::optional<Response>> FindAnswer(const IdempotencyKey& key);
+
+  // `failure` as the answer to a request, unless an identical request (a duplicate that was in
+  // flight at the same time) stored an answer meanwhile: then that answer, so a duplicate never
+  // gets an answer the first request did not get.
+  template <typename Response>
+  absl::StatusOr<Response> SettleFailure(const IdempotencyKey& key, absl::Status failure);
 
   // The write options that store `response` as the answer to `key`, in the same transaction.
   storage::WriteOptions StoreAnswer(const IdempotencyKey& key,
@@ -100,8 +115,11 @@ class ClaimsLogic {
   absl::StatusOr<Response> Conclude(const absl::Status& written, const IdempotencyKey& key,
                                     Response response, const workflow::Decision& decision);
 
+  // INVALID_ARGUMENT when a field of `request` is over its limit (request_limits.h).
+  absl::Status CheckLimits(const google::protobuf::Message& request) const;
+
   pb::Claim ClaimToProto(const workflow::Engine& engine, const workflow::Claim& claim,
-                         const Caller& caller) const;
+                         const ClaimAccess& access) const;
 
   storage::Repository& repository_;
   WorkflowRegistry& workflows_;

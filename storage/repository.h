@@ -123,6 +123,10 @@ class Repository {
   virtual absl::StatusOr<ClaimPage> ListClaims(const ClaimFilter& filter, int page_size,
                                                std::string_view page_token) = 0;
 
+  // The page token that continues a listing right after `claim`, for a caller that cuts a page
+  // short (to bound its size in bytes). Pure; never touches the database.
+  virtual std::string PageTokenAfter(const workflow::Claim& claim) const = 0;
+
   // Replaces the claim row with `after` if the stored version is still
   // `after.version - 1`, and appends what `decision` adds. ABORTED if the version moved on.
   virtual absl::Status ApplyDecision(const workflow::Claim& after,

@@ -400,6 +400,9 @@ class SociRepository final : public Repository {
                                                workflow::Perspective viewer) override;
   absl::StatusOr<ClaimPage> ListClaims(const ClaimFilter& filter, int page_size,
                                        std::string_view page_token) override;
+  std::string PageTokenAfter(const Claim& claim) const override {
+    return internal::EncodePageToken({EncodeTime(claim.create_time), claim.id});
+  }
   absl::Status ApplyDecision(const Claim& after, const Decision& decision,
                              const WriteOptions& options) override;
   absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotencyRecord(
@@ -1009,7 +1012,7 @@ absl::StatusOr<ClaimPage> SociRepository::ListClaims(const ClaimFilter& filter, 
     if (static_cast<int>(page.claims.size()) > size) {
       page.claims.pop_back();
       const Claim& last = page.claims.back();
-      page.next_page_token = internal::EncodePageToken({EncodeTime(last.create_time), last.id});
+      page.next_page_token = PageTokenAfter(last);
     }
 
     std::map<std::string, size_t> index;
