@@ -328,7 +328,7 @@ absl::StatusOr<pb::ListClaimsResponse> ClaimsLogic::ListClaims(const Caller& cal
     const std::size_t size = out.ByteSizeLong();
     // One caller's large claims never make a page too big for another to receive: the page
     // ends early and the token continues after its last claim.
-    if (bytes + size > kMaxListPageBytes && response.claims_size() > 0) {
+    if (bytes + size > options_.max_list_page_bytes && response.claims_size() > 0) {
       response.set_next_page_token(repository_.PageTokenAfter(page->claims[i - 1]));
       return response;
     }

@@ -9,6 +9,7 @@
 #include "server/caller.h"
 #include "server/clock.h"
 #include "server/proto_mapping.h"
+#include "server/request_limits.h"
 #include "server/workflow_registry.h"
 #include "storage/repository.h"
 
@@ -27,6 +28,8 @@ class ClaimsLogic {
     // A concurrent change moved the claim on: decide again on the new version this many
     // times before answering ABORTED (only when the caller sent no etag).
     int max_conflict_retries = 3;
+    // A ListClaims page ends early rather than hold more than this (request_limits.h).
+    std::size_t max_list_page_bytes = kMaxListPageBytes;
   };
 
   // `on_applied` runs after every stored decision, so the timer scheduler can shorten its

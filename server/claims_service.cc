@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "server/request_limits.h"
 #include "server/status_mapping.h"
 #include "spdlog/spdlog.h"
 
@@ -222,6 +223,7 @@ grpc::ServerWriteReactor<pb::Event>* ClaimsService::StreamEvents(
     status = WithErrorInfo(absl::PermissionDeniedError("customers cannot stream events"),
                            "STREAM_NOT_ALLOWED");
   }
+  if (status.ok()) status = CheckRequestLimits(*request, 0);
   if (status.ok() && request->after_sequence() < 0) {
     status =
         InvalidArgument("after_sequence must not be negative", {{"after_sequence", "negative"}});
