@@ -173,6 +173,60 @@ TEST_F(JwtE2eTest, ExpiredForgedAndSystemTokensAreRefused) {
   EXPECT_EQ(ErrorReason(system), "SYSTEM_ROLE_RESERVED");
 }
 
+// Tenant isolation holds for token identities as for headers: the same subject in two
+// partners never shares a request id, and a mixed token acts only where each role applies.
+TEST_F(JwtE2eTest, TheSameSubjectInTwoPartnersSharesNoRequestIdAndMixedTokensStayInTheirLane) {
+  const std::string a = Sign({kIssuer, kAudience, "admin", {"billing_admin"}, "contoso", "", 300});
+  const std::string b =
+      Sign({kIssuer, kAudience, "admin", {"billing_admin"}, "northwind", "", 300});
+  v1::Claim claim;
+  ASSERT_TRUE(Create(a, &claim).ok());
+  v1::UpdateClaimRequest update;
+  update.mutable_claim()->set_name(claim.name());
+  update.mutable_claim()->mutable_partner_contact()->set_name("Ann");
+  update.mutable_update_mask()->add_paths("partner_contact");
+  update.set_request_id("X");
+  v1::Claim out;
+  ASSERT_TRUE(Call(a, update, &out, &v1::Claims::Stub::UpdateClaim).ok());
+  v1::Claim leaked;
+  grpc::Status crossed = Call(b, update, &leaked, &v1::Claims::Stub::UpdateClaim);
+  EXPECT_EQ(crossed.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(leaked.name().empty());
+  // partner-b's own request under the same id is simply its own.
+  v1::CreateClaimRequest create;
+  create.set_parent("partners/northwind");
+  create.mutable_claim()->set_mpn_id("7654321");
+  create.mutable_claim()->mutable_customer()->set_tenant_id("6f1c2a9e-0000-4000-8000-000000000002");
+  create.mutable_claim()->mutable_customer()->set_name("Litware");
+  create.mutable_claim()->add_products("dynamics_365_sales");
+  create.mutable_claim()->set_activity("revenue_association");
+  create.set_request_id("X");
+  v1::Claim own;
+  ASSERT_TRUE(Call(b, create, &own, &v1::Claims::Stub::CreateClaim).ok());
+  EXPECT_NE(own.name(), claim.name());
+
+  const std::string mixed = Sign({kIssuer,
+                                  kAudience,
+                                  "admin",
+                                  {"billing_admin", "customer"},
+                                  "northwind",
+                                  "6f1c2a9e-0000-4000-8000-000000000001",
+                                  300});
+  ASSERT_TRUE(Get(mixed, claim.name(), &out).ok());  // as the claim's customer
+  v1::PerformActionRequest withdraw;
+  withdraw.set_name(claim.name());
+  withdraw.set_action("withdraw");
+  grpc::Status refused = Call(mixed, withdraw, &out, &v1::Claims::Stub::PerformAction);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ErrorReason(refused), "ROLE_NOT_ALLOWED");
+  update.set_request_id("");
+  update.mutable_claim()->mutable_partner_contact()->set_name("Mallory");
+  EXPECT_FALSE(Call(mixed, update, &out, &v1::Claims::Stub::UpdateClaim).ok());
+  ASSERT_TRUE(Get(a, claim.name(), &out).ok());
+  EXPECT_EQ(out.state(), "editing");
+  EXPECT_EQ(out.partner_contact().name(), "Ann");
+}
+
 TEST_F(JwtE2eTest, TheEventStreamNeedsATokenToo) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
