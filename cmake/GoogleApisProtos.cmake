@@ -1,36 +1,32 @@
-# google/rpc/*.proto are not packaged by Debian. They come from the npm package
-# google-proto-files (Apache-2.0), unpacked into the build tree at configure time, and are
-# compiled once into googleapis_rpc_proto. CLAIMS_GOOGLEAPIS_DIR points elsewhere if preferred.
-set(CLAIMS_GOOGLE_PROTO_FILES_VERSION 5.0.3)
-set(CLAIMS_GOOGLEAPIS_DIR "" CACHE PATH "Directory holding google/rpc/*.proto")
+# google/rpc/{status,error_details,code}.proto come from Debian's
+# golang-github-gogo-googleapis-dev, which installs them as plain .proto files under
+# /usr/share/gocode/src/github.com/gogo/googleapis. They are the googleapis files with
+# `package google.rpc` and the same messages and field numbers; they import only
+# google/protobuf/{any,duration}.proto (shipped by libprotobuf-dev) and carry no gogoproto
+# options, so they are compiled as they are. Their snapshot predates two later additions that
+# claimsd never sets (BadRequest.FieldViolation.reason/localized_message and QuotaFailure's
+# quota fields); a client built from newer googleapis reads our details unchanged.
+# The build never downloads anything: a missing package stops the configure step with the
+# package name. CLAIMS_GOOGLEAPIS_DIR points at another copy with the same layout if wanted.
+set(CLAIMS_GOOGLEAPIS_DIR "/usr/share/gocode/src/github.com/gogo/googleapis"
+    CACHE PATH "Directory holding google/rpc/{status,error_details,code}.proto")
 
-set(_gapis_root ${CMAKE_BINARY_DIR}/_deps/googleapis)
-if(NOT EXISTS ${_gapis_root}/google/rpc/status.proto)
-  set(_src ${CLAIMS_GOOGLEAPIS_DIR})
-  if(NOT _src)
-    set(_npm_dir ${CMAKE_BINARY_DIR}/_deps/google-proto-files)
-    file(MAKE_DIRECTORY ${_npm_dir})
-    find_program(NPM_PROGRAM npm REQUIRED)
-    set(_tgz ${_npm_dir}/google-proto-files-${CLAIMS_GOOGLE_PROTO_FILES_VERSION}.tgz)
-    if(NOT EXISTS ${_tgz})
-      execute_process(
-        COMMAND ${NPM_PROGRAM} pack --silent google-proto-files@${CLAIMS_GOOGLE_PROTO_FILES_VERSION}
-        WORKING_DIRECTORY ${_npm_dir} RESULT_VARIABLE _rc)
-      if(NOT _rc EQUAL 0)
-        message(FATAL_ERROR "npm pack google-proto-files@${CLAIMS_GOOGLE_PROTO_FILES_VERSION} failed")
-      endif()
-    endif()
-    file(ARCHIVE_EXTRACT INPUT ${_tgz} DESTINATION ${_npm_dir}
-         PATTERNS package/google/rpc/status.proto package/google/rpc/error_details.proto
-                  package/google/rpc/code.proto)
-    set(_src ${_npm_dir}/package)
+foreach(_p status error_details code)
+  if(NOT EXISTS ${CLAIMS_GOOGLEAPIS_DIR}/google/rpc/${_p}.proto)
+    message(FATAL_ERROR
+      "${CLAIMS_GOOGLEAPIS_DIR}/google/rpc/${_p}.proto not found: install Debian's "
+      "golang-github-gogo-googleapis-dev (scripts/install-deps.sh does), or set "
+      "CLAIMS_GOOGLEAPIS_DIR to a directory holding google/rpc/*.proto")
   endif()
-  foreach(_p status error_details code)
-    file(COPY ${_src}/google/rpc/${_p}.proto DESTINATION ${_gapis_root}/google/rpc)
-  endforeach()
-endif()
+endforeach()
+
 # protobuf_generate names outputs relative to the calling CMakeLists.txt, so the import root
-# needs a CMakeLists.txt of its own.
+# needs a CMakeLists.txt of its own: the three files are copied into the build tree beside it.
+set(_gapis_root ${CMAKE_BINARY_DIR}/_deps/googleapis)
+foreach(_p status error_details code)
+  configure_file(${CLAIMS_GOOGLEAPIS_DIR}/google/rpc/${_p}.proto
+                 ${_gapis_root}/google/rpc/${_p}.proto COPYONLY)
+endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/googleapis_rpc.CMakeLists.txt
                ${_gapis_root}/CMakeLists.txt COPYONLY)
 add_subdirectory(${_gapis_root} ${CMAKE_BINARY_DIR}/googleapis_build)

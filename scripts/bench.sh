@@ -9,7 +9,7 @@ if [ -z "$name" ] || [ ! -f "scripts/bench/$name.sh" ]; then
   exit 2
 fi
 shift
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 build=${CLAIMS_BENCH_BUILD_DIR:-build-bench}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLAIMS_BUILD_TESTS=ON >/dev/null
 export CLAIMS_BENCH_BUILD_DIR=$build
