@@ -8,13 +8,18 @@
 # quota fields); a client built from newer googleapis reads our details unchanged.
 # The build never downloads anything: a missing package stops the configure step with the
 # package name. CLAIMS_GOOGLEAPIS_DIR points at another copy with the same layout if wanted.
-set(CLAIMS_GOOGLEAPIS_DIR "/usr/share/gocode/src/github.com/gogo/googleapis"
-    CACHE PATH "Directory holding google/rpc/{status,error_details,code}.proto")
+set(CLAIMS_GOOGLEAPIS_DIR ""
+    CACHE PATH "Directory holding google/rpc/{status,error_details,code}.proto; empty: Debian's")
+# Empty (also in a build tree configured before the protos came from Debian): Debian's copy.
+set(_gapis_src "${CLAIMS_GOOGLEAPIS_DIR}")
+if(NOT _gapis_src)
+  set(_gapis_src "/usr/share/gocode/src/github.com/gogo/googleapis")
+endif()
 
 foreach(_p status error_details code)
-  if(NOT EXISTS ${CLAIMS_GOOGLEAPIS_DIR}/google/rpc/${_p}.proto)
+  if(NOT EXISTS ${_gapis_src}/google/rpc/${_p}.proto)
     message(FATAL_ERROR
-      "${CLAIMS_GOOGLEAPIS_DIR}/google/rpc/${_p}.proto not found: install Debian's "
+      "${_gapis_src}/google/rpc/${_p}.proto not found: install Debian's "
       "golang-github-gogo-googleapis-dev (scripts/install-deps.sh does), or set "
       "CLAIMS_GOOGLEAPIS_DIR to a directory holding google/rpc/*.proto")
   endif()
@@ -24,7 +29,7 @@ endforeach()
 # needs a CMakeLists.txt of its own: the three files are copied into the build tree beside it.
 set(_gapis_root ${CMAKE_BINARY_DIR}/_deps/googleapis)
 foreach(_p status error_details code)
-  configure_file(${CLAIMS_GOOGLEAPIS_DIR}/google/rpc/${_p}.proto
+  configure_file(${_gapis_src}/google/rpc/${_p}.proto
                  ${_gapis_root}/google/rpc/${_p}.proto COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/googleapis_rpc.CMakeLists.txt
