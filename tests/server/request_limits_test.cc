@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "claims/v1/claims_service.pb.h"
+#include "claims/v1/test_clock.pb.h"
+#include "claims/v1/workflow_service.pb.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
@@ -35,14 +37,20 @@ std::map<std::string, FieldLimit> LimitsByName() {
 
 // The request messages of every claims.v1 service.
 std::vector<const Descriptor*> RequestMessages() {
+  // Linked in, so that the generated pool holds every service file.
+  v1::GetWorkflowRequest::descriptor();
+  v1::GetTimeRequest::descriptor();
   std::vector<const Descriptor*> out;
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
-  const auto* file = pool->FindFileByName("claims/v1/claims_service.proto");
-  EXPECT_NE(file, nullptr);
-  if (file == nullptr) return out;
-  for (int s = 0; s < file->service_count(); ++s) {
-    for (int m = 0; m < file->service(s)->method_count(); ++m) {
-      out.push_back(file->service(s)->method(m)->input_type());
+  for (const char* name : {"claims/v1/claims_service.proto", "claims/v1/workflow_service.proto",
+                           "claims/v1/test_clock.proto"}) {
+    const auto* file = pool->FindFileByName(name);
+    EXPECT_NE(file, nullptr) << name;
+    if (file == nullptr) continue;
+    for (int s = 0; s < file->service_count(); ++s) {
+      for (int m = 0; m < file->service(s)->method_count(); ++m) {
+        out.push_back(file->service(s)->method(m)->input_type());
+      }
     }
   }
   return out;
