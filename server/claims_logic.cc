@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/request_limits.h"
 #include "server/status_mapping.h"
+#include "server/workflow_mapping.h"
 #include "storage/ids.h"
 
 namespace claims::server {
@@ -49,6 +50,7 @@ pb::Claim ClaimsLogic::ClaimToProto(const workflow::Engine& engine, const workfl
                                     const ClaimAccess& access) const {
   pb::Claim out;
   ToProto(claim, engine.AvailableActions(claim, access.actor, clock_.Now()), &out);
+  AddWorkflowViews(engine.definition(), claim, &out);
   return out;
 }
 

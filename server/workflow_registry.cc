@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -38,13 +39,18 @@ std::string Sha256Hex(std::string_view data) {
   return hex;
 }
 
-absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Compile(
-    const std::string& source, const std::string& file_name, const std::string& directory) {
+workflow::LoadResult WorkflowRegistry::LoadText(std::string_view source, std::string_view file_name,
+                                               const std::string& directory) {
   const std::filesystem::path base(directory);
-  workflow::LoadResult result = workflow::LoadDefinition(
+  return workflow::LoadDefinition(
       source, file_name, [&base](std::string_view include) -> std::optional<std::string> {
         return ReadFile(base / std::string(include));
       });
+}
+
+absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Compile(
+    const std::string& source, const std::string& file_name, const std::string& directory) {
+  workflow::LoadResult result = LoadText(source, file_name, directory);
   if (!result.ok()) {
     std::vector<std::string> lines;
     for (const auto& diagnostic : result.diagnostics) lines.push_back(diagnostic.ToString());
@@ -124,6 +130,30 @@ absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Get(st
   if (!engine.ok()) return engine.status();
   std::lock_guard lock(mu_);
   return engines_.try_emplace({std::string(name), version}, *engine).first->second;
+}
+
+absl::StatusOr<std::vector<storage::WorkflowRecord>> WorkflowRegistry::Published() {
+  absl::StatusOr<std::vector<storage::WorkflowRecord>> records = repository_.ListWorkflows();
+  if (!records.ok()) return records.status();
+  std::sort(records->begin(), records->end(), [](const auto& a, const auto& b) {
+    return std::tie(a.name, a.version) < std::tie(b.name, b.version);
+  });
+  return records;
+}
+
+absl::StatusOr<storage::WorkflowRecord> WorkflowRegistry::PublishedVersion(std::string_view name,
+                                                                           int64_t version) {
+  return repository_.GetWorkflow(name, version);
+}
+
+workflow::LoadResult WorkflowRegistry::Validate(std::string_view source,
+                                                std::string_view file_name) {
+  std::string directory;
+  {
+    std::lock_guard lock(mu_);
+    directory = directory_;
+  }
+  return LoadText(source, file_name, directory);
 }
 
 absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Latest(

@@ -6,11 +6,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "storage/repository.h"
 #include "workflow/engine.h"
+#include "workflow/loader.h"
 
 namespace claims::server {
 
@@ -35,7 +37,22 @@ class WorkflowRegistry {
   // The newest loaded version of `name`: what new claims start on. NOT_FOUND if none.
   absl::StatusOr<std::shared_ptr<const workflow::Engine>> Latest(std::string_view name);
 
+  // Every published version (from the repository, so also versions no file holds any more),
+  // by name and then version, ascending.
+  absl::StatusOr<std::vector<storage::WorkflowRecord>> Published();
+
+  // One published version with its source. NOT_FOUND if never published.
+  absl::StatusOr<storage::WorkflowRecord> PublishedVersion(std::string_view name,
+                                                           int64_t version);
+
+  // Loads and validates `source` as LoadDirectory would (includes resolved against the loaded
+  // directory), without publishing or keeping anything.
+  workflow::LoadResult Validate(std::string_view source, std::string_view file_name);
+
  private:
+  // Includes resolve against `directory`.
+  static workflow::LoadResult LoadText(std::string_view source, std::string_view file_name,
+                                       const std::string& directory);
   absl::StatusOr<std::shared_ptr<const workflow::Engine>> Compile(const std::string& source,
                                                                   const std::string& file_name,
                                                                   const std::string& directory);
