@@ -3,16 +3,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "config/file_reading.h"
 #include "yaml-cpp/yaml.h"
 
 namespace claims::config {
@@ -162,6 +161,38 @@ void ReadAuth(const YAML::Node& node, AuthConfig& auth, Problems& problems) {
   }
 }
 
+void ReadTls(const YAML::Node& node, TlsConfig& tls, Problems& problems) {
+  int reload_seconds = static_cast<int>(absl::ToInt64Seconds(tls.reload_interval));
+  ReadMap(node, "tls",
+          {{"cert_file", Scalar(tls.cert_file, problems, "tls.cert_file")},
+           {"key_file", Scalar(tls.key_file, problems, "tls.key_file")},
+           {"client_ca_file", Scalar(tls.client_ca_file, problems, "tls.client_ca_file")},
+           {"reload_seconds", Scalar<int>(reload_seconds, problems, "tls.reload_seconds",
+                                          [](const int& v) { return v >= 0 && v <= 86400; })}},
+          problems);
+  tls.reload_interval = absl::Seconds(reload_seconds);
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    problems.Add(node, "tls: cert_file and key_file go together");
+  }
+  if (!tls.client_ca_file.empty() && tls.cert_file.empty()) {
+    problems.Add(node, "tls: client_ca_file needs the server's cert_file and key_file");
+  }
+}
+
+void ReadHealth(const YAML::Node& node, HealthConfig& health, Problems& problems) {
+  int interval_ms = static_cast<int>(absl::ToInt64Milliseconds(health.check_interval));
+  int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(health.timeout));
+  auto sane = [](const int& v) { return v >= 10 && v <= 60'000; };
+  ReadMap(
+      node, "health",
+      {{"listen", Scalar(health.listen, problems, "health.listen")},
+       {"check_interval_ms", Scalar<int>(interval_ms, problems, "health.check_interval_ms", sane)},
+       {"timeout_ms", Scalar<int>(timeout_ms, problems, "health.timeout_ms", sane)}},
+      problems);
+  health.check_interval = absl::Milliseconds(interval_ms);
+  health.timeout = absl::Milliseconds(timeout_ms);
+}
+
 std::string ResolvePath(std::string_view base, const std::string& path) {
   if (path.empty() || std::filesystem::path(path).is_absolute() || base.empty()) return path;
   return (std::filesystem::path(base) / path).lexically_normal().string();
@@ -186,13 +217,16 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
     return problems.ToStatus();
   }
   ServerConfig config;
+  config.metrics.listen = kDefaultMetricsListen;
   if (root.IsNull()) return config;
 
   auto positive = [](const int& v) { return v > 0; };
   int max_sleep_seconds = static_cast<int>(absl::ToInt64Seconds(config.scheduler.max_sleep));
   int retention_hours = static_cast<int>(absl::ToInt64Hours(config.idempotency_retention));
   int watch_seconds = static_cast<int>(absl::ToInt64Seconds(config.workflows.watch_interval));
+  int grace_seconds = static_cast<int>(absl::ToInt64Seconds(config.shutdown_grace));
   std::string clock = "system";
+  std::string log_format = "text";
   int line_of_clock = 0;
   int column_of_clock = 0;
 
@@ -246,7 +280,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                      {{"max_message_bytes", Scalar<int>(config.grpc.max_message_bytes, problems,
                                                         "grpc.max_message_bytes", positive)},
                       {"worker_threads", Scalar<int>(config.grpc.worker_threads, problems,
-                                                     "grpc.worker_threads", positive)}},
+                                                     "grpc.worker_threads", positive)},
+                      {"max_queued_calls", Scalar<int>(config.grpc.max_queued_calls, problems,
+                                                       "grpc.max_queued_calls", positive)}},
                      problems);
            }},
           {"metrics",
@@ -263,6 +299,14 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                      problems);
            }},
           {"auth", [&](const YAML::Node& n) { ReadAuth(n, config.auth, problems); }},
+          {"tls", [&](const YAML::Node& n) { ReadTls(n, config.tls, problems); }},
+          {"health", [&](const YAML::Node& n) { ReadHealth(n, config.health, problems); }},
+          {"shutdown_grace_seconds", Scalar<int>(grace_seconds, problems, "shutdown_grace_seconds",
+                                                 [](const int& v) { return v >= 0 && v <= 3600; })},
+          {"log_format",
+           Scalar<std::string>(log_format, problems, "log_format",
+                               [](const std::string& v) { return v == "text" || v == "json"; })},
+          {"access_log", Scalar(config.access_log, problems, "access_log")},
           {"log_level", Scalar<std::string>(config.log_level, problems, "log_level",
                                             [](const std::string& v) {
                                               return v == "trace" || v == "debug" || v == "info" ||
@@ -281,11 +325,17 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
   config.scheduler.max_sleep = absl::Seconds(max_sleep_seconds);
   config.idempotency_retention = absl::Hours(retention_hours);
   config.workflows.watch_interval = absl::Seconds(watch_seconds);
+  config.shutdown_grace = absl::Seconds(grace_seconds);
+  config.log_format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
   if (!problems.empty()) return problems.ToStatus();
 
   config.workflows.directory = ResolvePath(base_directory, config.workflows.directory);
   for (JwtKeyConfig& key : config.auth.keys) {
     key.public_key_file = ResolvePath(base_directory, key.public_key_file);
+  }
+  for (std::string* file :
+       {&config.tls.cert_file, &config.tls.key_file, &config.tls.client_ca_file}) {
+    *file = ResolvePath(base_directory, *file);
   }
   const std::string kSqlitePrefix = "sqlite:";
   if (absl::StartsWith(config.database.url, kSqlitePrefix)) {
@@ -298,12 +348,13 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
 }
 
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
-  std::stringstream text;
-  text << in.rdbuf();
+  absl::StatusOr<std::string> text = ReadFileWithin(path, kMaxConfigBytes);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("config file: ", text.status().message()));
+  }
   const std::string base = std::filesystem::path(path).parent_path().string();
-  absl::StatusOr<ServerConfig> config = ParseServerConfig(text.str(), path, base);
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(*text, path, base);
   if (!config.ok()) return config;
   if (const char* listen = std::getenv("CLAIMS_LISTEN"); listen && *listen) {
     config->listen = listen;

@@ -37,11 +37,41 @@ struct SchedulerConfig {
 struct GrpcConfig {
   int max_message_bytes = 16 * 1024 * 1024;
   int worker_threads = 8;
+  // Calls waiting for a worker beyond this are refused at once (RESOURCE_EXHAUSTED) rather
+  // than queued without bound.
+  int max_queued_calls = 256;
 };
 
+// The address ParseServerConfig gives metrics.listen when the file does not name one.
+inline constexpr char kDefaultMetricsListen[] = "127.0.0.1:9464";
+
 struct MetricsConfig {
-  // host:port for the Prometheus endpoint (/metrics); empty: no endpoint.
+  // host:port for the Prometheus endpoint (/metrics); empty: no endpoint. A configuration file
+  // without the key gets kDefaultMetricsListen; a ServerConfig built in code gets none.
   std::string listen;
+};
+
+// The server's certificate for the main port; absent (empty cert_file): plaintext.
+struct TlsConfig {
+  std::string cert_file;       // PEM certificate chain (relative to the config file)
+  std::string key_file;        // PEM private key of the certificate
+  std::string client_ca_file;  // optional: require client certificates signed by these CAs
+  // How often to look for changed files and load them; zero: read once at start-up.
+  absl::Duration reload_interval = absl::Seconds(60);
+  bool enabled() const { return !cert_file.empty(); }
+};
+
+struct HealthConfig {
+  // Optional plaintext host:port serving only grpc.health.v1, for probes that cannot speak
+  // TLS to the main port (the kubelet's gRPC probes); empty: none.
+  std::string listen;
+  absl::Duration check_interval = absl::Seconds(1);  // how often the database is pinged
+  absl::Duration timeout = absl::Seconds(2);         // a ping slower than this counts as down
+};
+
+enum class LogFormat {
+  kText,  // spdlog's human-readable lines
+  kJson,  // one JSON object a line, for log collectors
 };
 
 // How callers prove who they are.
@@ -94,8 +124,14 @@ struct ServerConfig {
   GrpcConfig grpc;
   MetricsConfig metrics;
   AuthConfig auth;
+  TlsConfig tls;
+  HealthConfig health;
   absl::Duration idempotency_retention = absl::Hours(24);
+  // On SIGTERM: how long calls in flight may take to finish before they are cancelled.
+  absl::Duration shutdown_grace = absl::Seconds(10);
   std::string log_level = "info";
+  LogFormat log_format = LogFormat::kText;
+  bool access_log = true;  // one line per call: method, code, latency, actor, claim, request id
 };
 
 // Parses `yaml_text` (named `file_name` in messages). Relative paths in it (the workflows
@@ -105,8 +141,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                                                std::string_view file_name,
                                                std::string_view base_directory);
 
-// Reads and parses the file at `path`, then applies the environment overrides
-// CLAIMS_LISTEN and CLAIMS_DATABASE_URL (so secrets need not live in files).
+// Reads and parses the file at `path` (at most kMaxConfigBytes), then applies the environment
+// overrides CLAIMS_LISTEN and CLAIMS_DATABASE_URL (so secrets need not live in files).
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path);
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 }  // namespace claims::config

@@ -2,6 +2,8 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -11,7 +13,21 @@
 
 namespace claims::server {
 
+namespace {
+
 constexpr char kServiceName[] = "claims.v1.Claims";
+
+// Server reflection on the builder it is set on only (the health port serves health alone),
+// where InitProtoReflectionServerBuilderPlugin would add it to every server of the process.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+};
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     const config::ServerConfig& config, std::unique_ptr<Clock> clock) {
@@ -87,13 +103,22 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   if (server->manual_clock_ != nullptr) {
     server->manual_clock_->SetOnAdvance([scheduler] { scheduler->Wake(); });
   }
-  server->workers_ = std::make_unique<WorkerPool>(config.grpc.worker_threads);
-  server->service_ = std::make_unique<ClaimsService>(*server->logic_, *server->workers_,
-                                                     *server->events_, *server->metrics_);
+  server->workers_ =
+      std::make_unique<WorkerPool>(config.grpc.worker_threads, config.grpc.max_queued_calls);
+  server->access_log_ = std::make_unique<AccessLog>(config.access_log, config.log_format);
+  server->service_ =
+      std::make_unique<ClaimsService>(*server->logic_, *server->workers_, *server->events_,
+                                      *server->metrics_, *server->access_log_);
+  storage::Repository* stored = server->repository_.get();
+  WorkerPool* workers = server->workers_.get();
+  server->metrics_->SetSources([stored] { return stored->Stats(); },
+                               [workers] {
+                                 return WorkerStats{workers->queued(), workers->rejected()};
+                               });
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<ReflectionOption>());
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.SetMaxReceiveMessageSize(config.grpc.max_message_bytes);
   builder.SetMaxSendMessageSize(config.grpc.max_message_bytes);
@@ -142,6 +167,8 @@ void ClaimsServer::Shutdown(absl::Duration grace) {
   }
   if (scheduler_) scheduler_->Stop();
   if (events_) events_->Stop();
+  // No scrape may sample what is about to go away.
+  if (metrics_) metrics_->ClearSources();
   // Handlers still queued finish before the logic they use goes away.
   workers_.reset();
 }

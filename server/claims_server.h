@@ -11,6 +11,7 @@
 #include "server/claims_service.h"
 #include "server/clock.h"
 #include "server/event_feed.h"
+#include "server/logging.h"
 #include "server/metrics.h"
 #include "server/scheduler.h"
 #include "server/worker_pool.h"
@@ -31,6 +32,7 @@ class ClaimsServer {
   ~ClaimsServer();
 
   int port() const { return port_; }
+  const WorkerPool& workers() const { return *workers_; }
   std::shared_ptr<grpc::Channel> InProcessChannel();
   const Clock& clock() const { return *clock_; }
   // Null unless the clock is manual.
@@ -55,6 +57,7 @@ class ClaimsServer {
   std::unique_ptr<storage::Repository> repository_;
   std::unique_ptr<WorkflowRegistry> workflows_;
   std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<EventFeed> events_;
   std::unique_ptr<TimerScheduler> scheduler_;

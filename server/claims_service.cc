@@ -1,5 +1,7 @@
 #include "server/claims_service.h"
 
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
+
 #include <chrono>
 #include <exception>
 #include <map>
@@ -8,6 +10,10 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "server/request_decoding.h"
 #include "server/request_limits.h"
 #include "server/status_mapping.h"
 #include "spdlog/spdlog.h"
@@ -25,15 +31,29 @@ Metadata CallMetadata(const grpc::CallbackServerContext& context) {
 
 // Writes the outbox to one caller: events after its cursor as the feed hands them over, then
 // waits for more, until the caller cancels. Deletes itself when gRPC is done with it.
-class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event> {
+class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event>,
+                                 public StreamRegistry::Stream {
  public:
-  EventStreamReactor(EventFeed& feed, Caller caller, const pb::StreamEventsRequest& request)
+  EventStreamReactor(EventFeed& feed, StreamRegistry& registry, Caller caller,
+                     const pb::StreamEventsRequest& request)
       : feed_(feed),
+        registry_(registry),
         caller_(std::move(caller)),
         types_(request.types().begin(), request.types().end()),
         cursor_(request.after_sequence()) {
     std::lock_guard lock(mu_);
+    if (!registry_.Add(this)) {
+      FinishLocked(StreamRegistry::ShuttingDown());
+      return;
+    }
     AwaitLocked();
+  }
+
+  void End(const grpc::Status& status) override {
+    // As in OnCancel: no delivery runs once the feed has let go of this stream.
+    feed_.Close(this);
+    std::lock_guard lock(mu_);
+    FinishLocked(status);
   }
 
   void OnWriteDone(bool ok) override {
@@ -43,6 +63,7 @@ class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event> {
       return;
     }
     ++next_;
+    registry_.Streamed(1);
     WriteNextLocked();
   }
 
@@ -54,6 +75,7 @@ class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event> {
   }
 
   void OnDone() override {
+    registry_.Remove(this);
     feed_.Close(this);
     feed_.Forget(this);
     delete this;
@@ -95,10 +117,13 @@ class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event> {
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
+    registry_.Finished(caller_, status, absl::Now() - started_);
     Finish(status);
   }
 
   EventFeed& feed_;
+  StreamRegistry& registry_;
+  const absl::Time started_ = absl::Now();
   const Caller caller_;
   const std::set<std::string> types_;
   std::mutex mu_;
@@ -110,22 +135,262 @@ class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event> {
 };
 
 // Answers a stream that cannot start with its error.
-class RefusedStream final : public grpc::ServerWriteReactor<pb::Event> {
+template <typename Message>
+class RefusedWriter final : public grpc::ServerWriteReactor<Message> {
  public:
-  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+  explicit RefusedWriter(const grpc::Status& status) { this->Finish(status); }
   void OnDone() override { delete this; }
 };
+using RefusedStream = RefusedWriter<pb::Event>;
+
+// Reads the first message of a client stream, answers a request it cannot decode with that
+// error and anything else with `status`.
+template <typename Request>
+class RefusedReader final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+ public:
+  explicit RefusedReader(const grpc::Status& status) : status_(status) { StartRead(&wire_); }
+  void OnReadDone(bool ok) override {
+    Request request;
+    absl::Status decoded = ok ? DecodeRequest(wire_, &request) : absl::OkStatus();
+    Finish(decoded.ok() ? status_ : ToGrpcStatus(decoded));
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  const grpc::Status status_;
+  grpc::ByteBuffer wire_;
+};
+
+// Evidence streaming is served once its storage lands; until then the two methods say so.
+grpc::Status EvidenceStreamingUnavailable() {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      "evidence streaming is not served by this build; use AddEvidence");
+}
+
+// "CreateClaimRequest" -> "CreateClaim": the method a request type belongs to.
+template <typename Request>
+const std::string& MethodOf() {
+  static const std::string* name = [] {
+    std::string request = Request::descriptor()->name();
+    return new std::string(request.substr(0, request.size() - std::string_view("Request").size()));
+  }();
+  return *name;
+}
+
+// The claim a call is about, for the access log.
+std::string_view ClaimOf(const pb::CreateClaimRequest&, const pb::Claim& created) {
+  return created.name();
+}
+std::string_view ClaimOf(const pb::UpdateClaimRequest& request, const pb::Claim&) {
+  return request.claim().name();
+}
+std::string_view ClaimOf(const pb::ListClaimsRequest&, const pb::ListClaimsResponse&) { return {}; }
+template <typename Request, typename Response>
+std::string_view ClaimOf(const Request& request, const Response&) {
+  if constexpr (requires { request.name(); }) {
+    return request.name();
+  } else {
+    return request.parent();
+  }
+}
+
+template <typename Request>
+std::string_view RequestIdOf(const Request& request) {
+  if constexpr (requires { request.request_id(); }) {
+    return request.request_id();
+  } else {
+    return {};
+  }
+}
+
+// RESOURCE_EXHAUSTED at once when every worker is busy and the queue is full, with a hint of
+// when to try again (google.rpc.RetryInfo, and grpc-retry-pushback-ms for gRPC's own retries).
+constexpr absl::Duration kOverloadRetryDelay = absl::Milliseconds(500);
+
+absl::Status Overloaded(int queued) {
+  absl::Status status = WithErrorInfo(
+      absl::ResourceExhaustedError(absl::StrCat("the server is overloaded: ", queued,
+                                                " calls are already waiting; retry later")),
+      "OVERLOADED");
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(kOverloadRetryDelay)));
+  status.SetPayload(
+      absl::StrCat("type.googleapis.com/", google::rpc::RetryInfo::descriptor()->full_name()),
+      absl::Cord(retry.SerializeAsString()));
+  return status;
+}
 
 }  // namespace
 
+bool StreamRegistry::Add(Stream* stream) {
+  std::lock_guard lock(mu_);
+  if (closed_) return false;
+  open_.insert(stream);
+  metrics_.SetEventStreamsOpen(static_cast<int>(open_.size()));
+  return true;
+}
+
+void StreamRegistry::Remove(Stream* stream) {
+  std::lock_guard lock(mu_);
+  if (open_.erase(stream) > 0) metrics_.SetEventStreamsOpen(static_cast<int>(open_.size()));
+}
+
+void StreamRegistry::EndAll(const grpc::Status& status) {
+  // Under the lock, so no stream is deleted (OnDone removes it first) while being ended; End
+  // does not block and takes only its own stream's lock.
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  for (Stream* stream : open_) stream->End(status);
+}
+
+void StreamRegistry::Finished(const Caller& caller, const grpc::Status& status,
+                              absl::Duration duration) const {
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  metrics_.RecordCall("StreamEvents", code, duration);
+  access_log_.Record({.method = "StreamEvents",
+                      .code = code,
+                      .latency = duration,
+                      .actor = caller.actor.id,
+                      .partner = caller.actor.partner_id});
+}
+
+grpc::Status StreamRegistry::ShuttingDown() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "server shutting down: reconnect and resume from the last sequence seen");
+}
+
+namespace {
+
+int MethodIndex(std::string_view method) {
+  const google::protobuf::MethodDescriptor* descriptor =
+      pb::CreateClaimRequest::descriptor()->file()->service(0)->FindMethodByName(
+          std::string(method));
+  if (descriptor == nullptr) {
+    spdlog::critical("claims.v1.Claims has no method {}", method);
+    std::abort();
+  }
+  // The generated service lists its methods in the order of the .proto, as the descriptor.
+  return descriptor->index();
+}
+
+}  // namespace
+
+ClaimsService::ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed& events,
+                             ServerMetrics& metrics, const AccessLog& access_log)
+    : logic_(logic),
+      workers_(workers),
+      events_(events),
+      metrics_(metrics),
+      access_log_(access_log),
+      streams_(metrics, access_log) {
+  AddUnary("CreateClaim", &ClaimsLogic::CreateClaim);
+  AddUnary("GetClaim", &ClaimsLogic::GetClaim);
+  AddUnary("ListClaims", &ClaimsLogic::ListClaims);
+  AddUnary("UpdateClaim", &ClaimsLogic::UpdateClaim);
+  AddUnary("PerformAction", &ClaimsLogic::PerformAction);
+  AddUnary("AddComment", &ClaimsLogic::AddComment);
+  AddUnary("AddEvidence", &ClaimsLogic::AddEvidence);
+  AddUnary("GetClaimHistory", &ClaimsLogic::GetClaimHistory);
+  AddStream("StreamEvents");
+  MarkMethodRawCallback(
+      MethodIndex("GetEvidenceContent"),
+      new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, pb::EvidenceChunk>(
+          [](grpc::CallbackServerContext*, const grpc::ByteBuffer* wire) {
+            pb::GetEvidenceContentRequest request;
+            absl::Status decoded = DecodeRequest(*wire, &request);
+            return new RefusedWriter<pb::EvidenceChunk>(
+                decoded.ok() ? EvidenceStreamingUnavailable() : ToGrpcStatus(decoded));
+          }));
+  MarkMethodRawCallback(
+      MethodIndex("UploadEvidence"),
+      new grpc::internal::CallbackClientStreamingHandler<grpc::ByteBuffer, pb::Evidence>(
+          [](grpc::CallbackServerContext*, pb::Evidence*) {
+            return new RefusedReader<pb::UploadEvidenceRequest>(EvidenceStreamingUnavailable());
+          }));
+  registered_ += 2;
+  // A method added to the proto but not here would be served by the synchronous base class.
+  const int methods = pb::CreateClaimRequest::descriptor()->file()->service(0)->method_count();
+  if (registered_ != methods) {
+    spdlog::critical("ClaimsService registers {} of the {} methods of claims.v1.Claims",
+                     registered_, methods);
+    std::abort();
+  }
+}
+
 template <typename Request, typename Response>
-grpc::ServerUnaryReactor* ClaimsService::Serve(
-    grpc::CallbackServerContext* context, const Request* request, Response* response,
-    absl::StatusOr<Response> (ClaimsLogic::*method)(const Caller&, const Request&)) {
+void ClaimsService::AddUnary(std::string_view method, LogicMethod<Request, Response> logic) {
+  MarkMethodRawCallback(MethodIndex(method),
+                        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
+                            [this, logic](grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* wire, Response* response) {
+                              return Serve<Request, Response>(context, wire, response, logic);
+                            }));
+  ++registered_;
+}
+
+void ClaimsService::AddStream(std::string_view method) {
+  MarkMethodRawCallback(
+      MethodIndex(method),
+      new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, pb::Event>(
+          [this](grpc::CallbackServerContext* context,
+                 const grpc::ByteBuffer* wire) -> grpc::ServerWriteReactor<pb::Event>* {
+            pb::StreamEventsRequest request;
+            if (absl::Status decoded = DecodeRequest(*wire, &request); !decoded.ok()) {
+              const grpc::Status status = ToGrpcStatus(decoded);
+              streams_.Finished(Caller(), status, absl::ZeroDuration());
+              return new RefusedStream(status);
+            }
+            return StreamEvents(context, &request);
+          }));
+  ++registered_;
+}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* ClaimsService::Serve(grpc::CallbackServerContext* context,
+                                               const grpc::ByteBuffer* wire, Response* response,
+                                               LogicMethod<Request, Response> logic) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time received = absl::Now();
-  workers_.Submit([this, context, request, response, method, reactor, received] {
+  // Answers the call; the access log and metrics see every call, whatever became of it.
+  auto finish = [this, context, reactor, received, response](
+                    const absl::Status& status, const Request* request, const Caller* caller) {
+    if (!status.ok() && (status.code() == absl::StatusCode::kInternal ||
+                         status.code() == absl::StatusCode::kUnavailable)) {
+      spdlog::warn("{}: {}", MethodOf<Request>(), status.ToString());
+    }
+    const absl::Duration latency = absl::Now() - received;
+    metrics_.RecordCall(MethodOf<Request>(), status.code(), latency);
+    if (access_log_.enabled()) {
+      AccessEntry entry{.method = MethodOf<Request>(), .code = status.code(), .latency = latency};
+      if (caller != nullptr) {
+        entry.actor = caller->actor.id;
+        entry.partner = caller->actor.partner_id;
+      }
+      if (request != nullptr) {
+        entry.claim = ClaimOf(*request, *response);
+        entry.request_id = RequestIdOf(*request);
+      }
+      access_log_.Record(entry);
+    }
+    if (status.code() == absl::StatusCode::kResourceExhausted &&
+        status.GetPayload("type.googleapis.com/google.rpc.RetryInfo").has_value()) {
+      context->AddTrailingMetadata("grpc-retry-pushback-ms",
+                                   std::to_string(absl::ToInt64Milliseconds(kOverloadRetryDelay)));
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  };
+
+  auto request = std::make_unique<Request>();
+  if (absl::Status decoded = DecodeRequest(*wire, request.get()); !decoded.ok()) {
+    finish(decoded, nullptr, nullptr);
+    return reactor;
+  }
+  const Request* parsed = request.get();
+  WorkerPool::Task task = [this, context, response, logic, finish,
+                           request = std::move(request)]() mutable {
     absl::Status status;
+    absl::StatusOr<Caller> caller;
     if (context->IsCancelled()) {
       status = absl::CancelledError("the caller cancelled the request");
     } else if (context->deadline() <= std::chrono::system_clock::now()) {
@@ -134,11 +399,11 @@ grpc::ServerUnaryReactor* ClaimsService::Serve(
       status = absl::DeadlineExceededError("deadline passed before the request was served");
     } else {
       try {
-        absl::StatusOr<Caller> caller = logic_.Authenticate(CallMetadata(*context));
+        caller = logic_.Authenticate(CallMetadata(*context));
         if (!caller.ok()) {
           status = caller.status();
         } else {
-          absl::StatusOr<Response> result = (logic_.*method)(*caller, *request);
+          absl::StatusOr<Response> result = (logic_.*logic)(*caller, *request);
           if (result.ok()) {
             *response = *std::move(result);
           } else {
@@ -146,74 +411,18 @@ grpc::ServerUnaryReactor* ClaimsService::Serve(
           }
         }
       } catch (const std::exception& e) {
-        spdlog::error("{}: unexpected exception: {}", Request::descriptor()->name(), e.what());
+        spdlog::error("{}: unexpected exception: {}", MethodOf<Request>(), e.what());
         status = absl::InternalError("internal error");
       }
     }
-    if (!status.ok() && (status.code() == absl::StatusCode::kInternal ||
-                         status.code() == absl::StatusCode::kUnavailable)) {
-      spdlog::warn("{}: {}", Request::descriptor()->name(), status.ToString());
-    }
-    // "CreateClaimRequest" -> "CreateClaim": the method the request belongs to.
-    std::string name = Request::descriptor()->name();
-    name.resize(name.size() - std::string_view("Request").size());
-    metrics_.RecordCall(name, status.code(), absl::Now() - received);
-    reactor->Finish(ToGrpcStatus(status));
-  });
+    finish(status, request.get(), caller.ok() ? &*caller : nullptr);
+  };
+  // Refused, the task (and the request it owns) is still ours.
+  if (!workers_.TrySubmit(std::move(task))) {
+    finish(Overloaded(workers_.max_queued()), parsed, nullptr);
+  }
   return reactor;
 }
-
-grpc::ServerUnaryReactor* ClaimsService::CreateClaim(grpc::CallbackServerContext* context,
-                                                     const pb::CreateClaimRequest* request,
-                                                     pb::Claim* response) {
-  return Serve(context, request, response, &ClaimsLogic::CreateClaim);
-}
-
-grpc::ServerUnaryReactor* ClaimsService::GetClaim(grpc::CallbackServerContext* context,
-                                                  const pb::GetClaimRequest* request,
-                                                  pb::Claim* response) {
-  return Serve(context, request, response, &ClaimsLogic::GetClaim);
-}
-
-grpc::ServerUnaryReactor* ClaimsService::ListClaims(grpc::CallbackServerContext* context,
-                                                    const pb::ListClaimsRequest* request,
-                                                    pb::ListClaimsResponse* response) {
-  return Serve(context, request, response, &ClaimsLogic::ListClaims);
-}
-
-grpc::ServerUnaryReactor* ClaimsService::UpdateClaim(grpc::CallbackServerContext* context,
-                                                     const pb::UpdateClaimRequest* request,
-                                                     pb::Claim* response) {
-  return Serve(context, request, response, &ClaimsLogic::UpdateClaim);
-}
-
-grpc::ServerUnaryReactor* ClaimsService::PerformAction(grpc::CallbackServerContext* context,
-                                                       const pb::PerformActionRequest* request,
-                                                       pb::Claim* response) {
-  return Serve(context, request, response, &ClaimsLogic::PerformAction);
-}
-
-grpc::ServerUnaryReactor* ClaimsService::AddComment(grpc::CallbackServerContext* context,
-                                                    const pb::AddCommentRequest* request,
-                                                    pb::Comment* response) {
-  return Serve(context, request, response, &ClaimsLogic::AddComment);
-}
-
-grpc::ServerUnaryReactor* ClaimsService::AddEvidence(grpc::CallbackServerContext* context,
-                                                     const pb::AddEvidenceRequest* request,
-                                                     pb::Evidence* response) {
-  return Serve(context, request, response, &ClaimsLogic::AddEvidence);
-}
-
-grpc::ServerUnaryReactor* ClaimsService::GetClaimHistory(grpc::CallbackServerContext* context,
-                                                         const pb::GetClaimHistoryRequest* request,
-                                                         pb::ClaimHistory* response) {
-  return Serve(context, request, response, &ClaimsLogic::GetClaimHistory);
-}
-
-}  // namespace claims::server
-
-namespace claims::server {
 
 grpc::ServerWriteReactor<pb::Event>* ClaimsService::StreamEvents(
     grpc::CallbackServerContext* context, const pb::StreamEventsRequest* request) {
@@ -228,8 +437,12 @@ grpc::ServerWriteReactor<pb::Event>* ClaimsService::StreamEvents(
     status =
         InvalidArgument("after_sequence must not be negative", {{"after_sequence", "negative"}});
   }
-  if (!status.ok()) return new RefusedStream(ToGrpcStatus(status));
-  return new EventStreamReactor(events_, *std::move(caller), *request);
+  if (!status.ok()) {
+    const grpc::Status refused = ToGrpcStatus(status);
+    streams_.Finished(caller.ok() ? *caller : Caller(), refused, absl::ZeroDuration());
+    return new RefusedStream(refused);
+  }
+  return new EventStreamReactor(events_, streams_, *std::move(caller), *request);
 }
 
 }  // namespace claims::server

@@ -1,58 +1,100 @@
 #pragma once
 
+#include <grpcpp/support/byte_buffer.h>
+
+#include <mutex>
+#include <set>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
 #include "claims/v1/claims_service.grpc.pb.h"
 #include "server/claims_logic.h"
 #include "server/event_feed.h"
+#include "server/logging.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
 
 namespace claims::server {
 
-// The gRPC face of ClaimsLogic: reads the caller from metadata, honours the caller's deadline
-// and cancellation, runs the logic on the worker pool and maps the result to a status.
-class ClaimsService final : public pb::Claims::CallbackService {
+// The open StreamEvents calls: counted for metrics, recorded in the access log when they end,
+// and ended together at shutdown with a status clients act on (reconnect elsewhere), rather
+// than cut when the grace period runs out. Thread-safe.
+class StreamRegistry {
  public:
-  ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed& events, ServerMetrics& metrics)
-      : logic_(logic), workers_(workers), events_(events), metrics_(metrics) {}
+  class Stream {
+   public:
+    // Finishes the call with `status` unless it has finished already. Must not block.
+    virtual void End(const grpc::Status& status) = 0;
 
-  grpc::ServerUnaryReactor* CreateClaim(grpc::CallbackServerContext* context,
-                                        const pb::CreateClaimRequest* request,
-                                        pb::Claim* response) override;
-  grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* context,
-                                     const pb::GetClaimRequest* request,
-                                     pb::Claim* response) override;
-  grpc::ServerUnaryReactor* ListClaims(grpc::CallbackServerContext* context,
-                                       const pb::ListClaimsRequest* request,
-                                       pb::ListClaimsResponse* response) override;
-  grpc::ServerUnaryReactor* UpdateClaim(grpc::CallbackServerContext* context,
-                                        const pb::UpdateClaimRequest* request,
-                                        pb::Claim* response) override;
-  grpc::ServerUnaryReactor* PerformAction(grpc::CallbackServerContext* context,
-                                          const pb::PerformActionRequest* request,
-                                          pb::Claim* response) override;
-  grpc::ServerUnaryReactor* AddComment(grpc::CallbackServerContext* context,
-                                       const pb::AddCommentRequest* request,
-                                       pb::Comment* response) override;
-  grpc::ServerUnaryReactor* AddEvidence(grpc::CallbackServerContext* context,
-                                        const pb::AddEvidenceRequest* request,
-                                        pb::Evidence* response) override;
-  grpc::ServerUnaryReactor* GetClaimHistory(grpc::CallbackServerContext* context,
-                                            const pb::GetClaimHistoryRequest* request,
-                                            pb::ClaimHistory* response) override;
-  grpc::ServerWriteReactor<pb::Event>* StreamEvents(
-      grpc::CallbackServerContext* context, const pb::StreamEventsRequest* request) override;
+   protected:
+    ~Stream() = default;
+  };
+
+  StreamRegistry(ServerMetrics& metrics, const AccessLog& access_log)
+      : metrics_(metrics), access_log_(access_log) {}
+
+  // False once EndAll has run: the stream must finish at once with ShuttingDown().
+  [[nodiscard]] bool Add(Stream* stream);
+  // Idempotent; a stream that was never added is ignored.
+  void Remove(Stream* stream);
+  // Ends every open stream with `status` and refuses new ones.
+  void EndAll(const grpc::Status& status);
+
+  void Streamed(int events) { metrics_.RecordEventsStreamed(events); }
+  void Finished(const Caller& caller, const grpc::Status& status, absl::Duration duration) const;
+
+  static grpc::Status ShuttingDown();
+
+ private:
+  ServerMetrics& metrics_;
+  const AccessLog& access_log_;
+  std::mutex mu_;
+  std::set<Stream*> open_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// The gRPC face of ClaimsLogic: reads the caller from metadata, honours the caller's deadline
+// and cancellation, runs the logic on the worker pool (refusing calls at once when its queue is
+// full) and maps the result to a status.
+//
+// Every method takes its request as raw bytes and decodes it itself (request_decoding.h): on a
+// request gRPC cannot parse, gRPC 1.51's callback API would answer UNIMPLEMENTED with an empty
+// message. Responses are serialised by gRPC as usual.
+class ClaimsService final : public pb::Claims::Service {
+ public:
+  ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed& events, ServerMetrics& metrics,
+                const AccessLog& access_log);
+
+  // Called with the decoded request, which lives only during this call: the reactor keeps
+  // copies of what it needs.
+  grpc::ServerWriteReactor<pb::Event>* StreamEvents(grpc::CallbackServerContext* context,
+                                                    const pb::StreamEventsRequest* request);
+
+  // Shutdown: ends open event streams with UNAVAILABLE "server shutting down" and refuses
+  // new ones. Unary calls are drained by grpc::Server::Shutdown.
+  void EndStreams() { streams_.EndAll(StreamRegistry::ShuttingDown()); }
 
  private:
   template <typename Request, typename Response>
-  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Request* request,
-                                  Response* response,
-                                  absl::StatusOr<Response> (ClaimsLogic::*method)(const Caller&,
-                                                                                  const Request&));
+  using LogicMethod = absl::StatusOr<Response> (ClaimsLogic::*)(const Caller&, const Request&);
+
+  template <typename Request, typename Response>
+  void AddUnary(std::string_view method, LogicMethod<Request, Response> logic);
+  void AddStream(std::string_view method);
+
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  const grpc::ByteBuffer* wire, Response* response,
+                                  LogicMethod<Request, Response> logic);
 
   ClaimsLogic& logic_;
   WorkerPool& workers_;
   EventFeed& events_;
   ServerMetrics& metrics_;
+  const AccessLog& access_log_;
+  StreamRegistry streams_;
+  int registered_ = 0;
 };
 
 }  // namespace claims::server

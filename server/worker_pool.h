@@ -1,34 +1,50 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 
 namespace claims::server {
 
 // Fixed threads for handler work that blocks (database calls), so gRPC's callback threads
-// never wait on I/O. Tasks run in submission order; the destructor drains the queue.
+// never wait on I/O. Tasks run in submission order. The queue is bounded: a call that would
+// wait behind `max_queued` others is refused at once, so an overload shows as fast refusals a
+// client can back off from rather than as latency without bound. The destructor drains the
+// queue. Thread-safe.
 class WorkerPool {
  public:
-  explicit WorkerPool(int threads);
+  using Task = absl::AnyInvocable<void() &&>;
+
+  WorkerPool(int threads, int max_queued);
   ~WorkerPool();
 
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  void Submit(std::function<void()> task);
+  // Queues `task` (moving from it); false, leaving `task` as it was, when max_queued tasks
+  // already wait.
+  [[nodiscard]] bool TrySubmit(Task&& task);
+
+  // Tasks waiting for a thread (not those running).
+  int queued() const;
+  // Tasks refused by TrySubmit so far.
+  int64_t rejected() const;
+  int max_queued() const { return max_queued_; }
 
  private:
   void Work();
 
-  std::mutex mu_;
+  const int max_queued_;
+  mutable std::mutex mu_;
   std::condition_variable ready_;
-  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
+  int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

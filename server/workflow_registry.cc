@@ -40,12 +40,12 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 workflow::LoadResult WorkflowRegistry::LoadText(std::string_view source, std::string_view file_name,
-                                               const std::string& directory) {
+                                                const std::string& directory) {
   const std::filesystem::path base(directory);
-  return workflow::LoadDefinition(
-      source, file_name, [&base](std::string_view include) -> std::optional<std::string> {
-        return ReadFile(base / std::string(include));
-      });
+  return workflow::LoadDefinition(source, file_name,
+                                  [&base](std::string_view include) -> std::optional<std::string> {
+                                    return ReadFile(base / std::string(include));
+                                  });
 }
 
 absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Compile(

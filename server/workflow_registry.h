@@ -42,8 +42,7 @@ class WorkflowRegistry {
   absl::StatusOr<std::vector<storage::WorkflowRecord>> Published();
 
   // One published version with its source. NOT_FOUND if never published.
-  absl::StatusOr<storage::WorkflowRecord> PublishedVersion(std::string_view name,
-                                                           int64_t version);
+  absl::StatusOr<storage::WorkflowRecord> PublishedVersion(std::string_view name, int64_t version);
 
   // Loads and validates `source` as LoadDirectory would (includes resolved against the loaded
   // directory), without publishing or keeping anything.

@@ -1,5 +1,8 @@
 #include "config/claims_config.h"
 
+#include <cstdio>
+#include <fstream>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/source_dir.h"
@@ -24,6 +27,90 @@ TEST(ClaimsConfigTest, ShippedDefaultIsSqliteOnLoopback) {
 TEST(ClaimsConfigTest, EmptyFileGivesDefaults) {
   ASSERT_OK_AND_ASSIGN(ServerConfig config, ParseServerConfig("", "c.yaml", ""));
   EXPECT_EQ(config.scheduler.batch_size, 100);
+  EXPECT_EQ(config.grpc.max_queued_calls, 256);
+  EXPECT_FALSE(config.tls.enabled());
+  EXPECT_EQ(config.health.listen, "");
+  EXPECT_EQ(config.health.check_interval, absl::Seconds(1));
+  EXPECT_EQ(config.health.timeout, absl::Seconds(2));
+  EXPECT_EQ(config.shutdown_grace, absl::Seconds(10));
+  EXPECT_EQ(config.log_format, LogFormat::kText);
+  EXPECT_TRUE(config.access_log);
+}
+
+// The README promises a Prometheus endpoint on loopback unless the file says otherwise.
+TEST(ClaimsConfigTest, MetricsEndpointDefaultsToLoopbackAndCanBeTurnedOff) {
+  ASSERT_OK_AND_ASSIGN(ServerConfig config, ParseServerConfig("", "c.yaml", ""));
+  EXPECT_EQ(config.metrics.listen, "127.0.0.1:9464");
+  ASSERT_OK_AND_ASSIGN(config, ParseServerConfig("listen: 127.0.0.1:1\n", "c.yaml", ""));
+  EXPECT_EQ(config.metrics.listen, "127.0.0.1:9464");
+  ASSERT_OK_AND_ASSIGN(config, ParseServerConfig("metrics: {listen: \"\"}\n", "c.yaml", ""));
+  EXPECT_EQ(config.metrics.listen, "");
+  EXPECT_EQ(ServerConfig().metrics.listen, "");
+}
+
+TEST(ClaimsConfigTest, TlsHealthShutdownAndLogging) {
+  ASSERT_OK_AND_ASSIGN(ServerConfig config, ParseServerConfig("tls:\n"
+                                                              "  cert_file: tls/tls.crt\n"
+                                                              "  key_file: /secrets/tls.key\n"
+                                                              "  client_ca_file: tls/ca.crt\n"
+                                                              "  reload_seconds: 0\n"
+                                                              "health:\n"
+                                                              "  listen: 0.0.0.0:8081\n"
+                                                              "  check_interval_ms: 250\n"
+                                                              "  timeout_ms: 500\n"
+                                                              "grpc: {max_queued_calls: 3}\n"
+                                                              "shutdown_grace_seconds: 4\n"
+                                                              "log_format: json\n"
+                                                              "access_log: false\n",
+                                                              "c.yaml", "/etc/claims"));
+  EXPECT_TRUE(config.tls.enabled());
+  EXPECT_EQ(config.tls.cert_file, "/etc/claims/tls/tls.crt");
+  EXPECT_EQ(config.tls.key_file, "/secrets/tls.key");
+  EXPECT_EQ(config.tls.client_ca_file, "/etc/claims/tls/ca.crt");
+  EXPECT_EQ(config.tls.reload_interval, absl::ZeroDuration());
+  EXPECT_EQ(config.health.listen, "0.0.0.0:8081");
+  EXPECT_EQ(config.health.check_interval, absl::Milliseconds(250));
+  EXPECT_EQ(config.health.timeout, absl::Milliseconds(500));
+  EXPECT_EQ(config.grpc.max_queued_calls, 3);
+  EXPECT_EQ(config.shutdown_grace, absl::Seconds(4));
+  EXPECT_EQ(config.log_format, LogFormat::kJson);
+  EXPECT_FALSE(config.access_log);
+}
+
+TEST(ClaimsConfigTest, TlsHealthAndLoggingProblemsAreReported) {
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(
+      "tls:\n"
+      "  cert_file: a.crt\n"
+      "  reload_seconds: -1\n"
+      "health: {check_interval_ms: 0, timeout_ms: nope, port: 1}\n"
+      "grpc: {max_queued_calls: 0}\n"
+      "log_format: xml\n"
+      "shutdown_grace_seconds: -5\n",
+      "c.yaml", "");
+  EXPECT_THAT(config,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("c.yaml:3:19: tls.reload_seconds: out of range"),
+                             HasSubstr("c.yaml:2:3: tls: cert_file and key_file go together"),
+                             HasSubstr("health.check_interval_ms: out of range"),
+                             HasSubstr("health.timeout_ms: wrong type"),
+                             HasSubstr("unknown key 'port' in health"),
+                             HasSubstr("grpc.max_queued_calls: out of range"),
+                             HasSubstr("c.yaml:6:13: log_format: out of range"),
+                             HasSubstr("shutdown_grace_seconds: out of range"))));
+  EXPECT_THAT(ParseServerConfig("tls: {client_ca_file: ca.crt}\n", "c.yaml", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("client_ca_file needs the server's cert_file")));
+}
+
+TEST(ClaimsConfigTest, AnOversizedConfigFileIsRefusedUnread) {
+  const std::string path = ::testing::TempDir() + "/oversized_claimsd.yaml";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "listen: 127.0.0.1:1\n" << std::string(kMaxConfigBytes, '#');
+  }
+  EXPECT_THAT(LoadServerConfig(path), StatusIs(absl::StatusCode::kInvalidArgument,
+                                               HasSubstr("more than the limit of 1048576")));
+  std::remove(path.c_str());
 }
 
 TEST(ClaimsConfigTest, EveryProblemIsReportedWithItsPosition) {
