@@ -141,6 +141,8 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<ClientOptions>();
   CLI::App* claims = app.add_subcommand("claims", "call the claims service");
   claims->require_subcommand(1);
+  // The connection and identity options may follow the command too: `claims get NAME --tls`.
+  claims->fallthrough();
   claims->add_option("--server", options->server, "host:port of claimsd")->envname("CLAIMS_SERVER");
   claims
       ->add_option("--token", options->token,

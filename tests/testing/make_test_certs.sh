@@ -14,12 +14,12 @@ cd "$dir"
 days=3
 
 ca() {  # ca NAME SUBJECT
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.crt" -days "$days" \
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.crt" -days "$days" \
     -subj "$2" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign \
     2>/dev/null
 }
 leaf() {  # leaf NAME CA SUBJECT EXTENSIONS
-  openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$3" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj "$3" 2>/dev/null
   printf '%s\n' "$4" >"$1.ext"
   openssl x509 -req -in "$1.csr" -CA "$2.crt" -CAkey "$2.key" -CAcreateserial -out "$1.crt" \
     -days "$days" -extfile "$1.ext" 2>/dev/null
