@@ -5,13 +5,13 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "claims/v1/claims_service.grpc.pb.h"
 #include "cli/command_registry.h"
+#include "config/file_reading.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -28,7 +28,46 @@ struct ClientOptions {
   std::string customer_tenant;
   std::string token;  // a JWT, for a claimsd with auth.mode jwt
   int timeout_seconds = 30;
+  // TLS: on with --tls or any of the files; the system's CAs unless tls_ca names others.
+  bool tls = false;
+  std::string tls_ca;           // PEM CA certificates that sign the server's certificate
+  std::string tls_cert;         // PEM client certificate chain, for mutual TLS
+  std::string tls_key;          // its PEM private key
+  std::string tls_server_name;  // the name to check the server's certificate for
 };
+
+constexpr std::size_t kMaxPemBytes = 4 << 20;
+// claimsd's default grpc.max_message_bytes: a larger upload could not be sent anyway.
+constexpr std::size_t kMaxEvidenceBytes = 16 << 20;
+
+absl::StatusOr<std::string> ReadPemOption(const std::string& path) {
+  if (path.empty()) return std::string();
+  return config::ReadFileWithin(path, kMaxPemBytes);
+}
+
+// Plaintext unless TLS was asked for; then the server's certificate is verified, and with
+// --tls-cert/--tls-key this client presents its own.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientOptions& options) {
+  const bool tls = options.tls || !options.tls_ca.empty() || !options.tls_cert.empty() ||
+                   !options.tls_key.empty();
+  if (!tls) return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  grpc::SslCredentialsOptions ssl;
+  for (auto [path, out] : {std::pair{&options.tls_ca, &ssl.pem_root_certs},
+                           std::pair{&options.tls_cert, &ssl.pem_cert_chain},
+                           std::pair{&options.tls_key, &ssl.pem_private_key}}) {
+    absl::StatusOr<std::string> pem = ReadPemOption(*path);
+    if (!pem.ok()) return pem.status();
+    *out = *std::move(pem);
+  }
+  grpc::ChannelArguments arguments;
+  if (!options.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  return grpc::CreateCustomChannel(options.server, grpc::SslCredentials(ssl), arguments);
+}
 
 void PrintJson(const google::protobuf::Message& message) {
   std::string json;
@@ -75,8 +114,12 @@ template <typename Request, typename Response>
 int Invoke(const ClientOptions& options, const Request& request,
            grpc::Status (pb::Claims::Stub::*method)(grpc::ClientContext*, const Request&,
                                                     Response*)) {
-  auto channel = grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
-  auto stub = pb::Claims::NewStub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(options);
+  if (!channel.ok()) {
+    std::cerr << "error: " << channel.status().message() << "\n";
+    return 2;
+  }
+  auto stub = pb::Claims::NewStub(*channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(options.timeout_seconds));
@@ -98,6 +141,8 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<ClientOptions>();
   CLI::App* claims = app.add_subcommand("claims", "call the claims service");
   claims->require_subcommand(1);
+  // The connection and identity options may follow the command too: `claims get NAME --tls`.
+  claims->fallthrough();
   claims->add_option("--server", options->server, "host:port of claimsd")->envname("CLAIMS_SERVER");
   claims
       ->add_option("--token", options->token,
@@ -113,6 +158,18 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
       ->envname("CLAIMS_CUSTOMER_TENANT");
   claims->add_option("--timeout", options->timeout_seconds, "seconds before giving up")
       ->check(CLI::PositiveNumber);
+  claims->add_flag("--tls", options->tls, "TLS, the server verified against the system's CAs")
+      ->envname("CLAIMS_TLS");
+  claims->add_option("--tls-ca", options->tls_ca, "PEM CA certificates for the server (TLS)")
+      ->envname("CLAIMS_TLS_CA");
+  claims->add_option("--tls-cert", options->tls_cert, "PEM client certificate (mutual TLS)")
+      ->envname("CLAIMS_TLS_CERT");
+  claims->add_option("--tls-key", options->tls_key, "PEM key of the client certificate")
+      ->envname("CLAIMS_TLS_KEY");
+  claims
+      ->add_option("--tls-server-name", options->tls_server_name,
+                   "the name the server's certificate must carry, when --server is an address")
+      ->envname("CLAIMS_TLS_SERVER_NAME");
 
   auto create = std::make_shared<pb::CreateClaimRequest>();
   CLI::App* create_cmd = claims->add_subcommand("create", "create a claim");
@@ -225,12 +282,16 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   evidence_cmd->add_option("file", *evidence_file)->required()->check(CLI::ExistingFile);
   evidence_cmd->add_option("--content-type", *evidence->mutable_evidence()->mutable_content_type());
   evidence_cmd->callback([options, evidence, evidence_file, &exit_code] {
-    std::ifstream in(*evidence_file, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
+    // More than one message can carry is refused before it is read.
+    absl::StatusOr<std::string> bytes = config::ReadFileWithin(*evidence_file, kMaxEvidenceBytes);
+    if (!bytes.ok()) {
+      std::cerr << "error: " << bytes.status().message() << "\n";
+      exit_code = 2;
+      return;
+    }
     evidence->mutable_evidence()->set_file_name(
         evidence_file->substr(evidence_file->find_last_of('/') + 1));
-    evidence->mutable_evidence()->set_content(bytes.str());
+    evidence->mutable_evidence()->set_content(*std::move(bytes));
     exit_code = Invoke(*options, *evidence, &pb::Claims::Stub::AddEvidence);
   });
 

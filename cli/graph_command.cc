@@ -10,19 +10,12 @@
 #include <string>
 
 #include "cli/command_registry.h"
+#include "cli/input_files.h"
 #include "workflow/graph.h"
 #include "workflow/loader.h"
 
 namespace claims::cli {
 namespace {
-
-std::optional<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 struct GraphOptions {
   std::string file;
@@ -30,14 +23,12 @@ struct GraphOptions {
 };
 
 int Graph(const GraphOptions& options) {
-  std::optional<std::string> text = ReadFile(options.file);
+  std::optional<std::string> text = ReadInputFile(options.file);
   if (!text.has_value()) {
-    std::cerr << options.file << ": cannot read file\n";
     return 1;
   }
-  const std::filesystem::path dir = std::filesystem::path(options.file).parent_path();
-  workflow::LoadResult result = workflow::LoadDefinition(
-      *text, options.file, [&](std::string_view include) { return ReadFile(dir / include); });
+  workflow::LoadResult result =
+      workflow::LoadDefinition(*text, options.file, IncludesRelativeTo(options.file));
   if (!result.ok()) {
     // A diagram of a broken workflow would mislead: show what to fix instead.
     for (const workflow::Diagnostic& diagnostic : result.diagnostics) {

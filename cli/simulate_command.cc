@@ -12,20 +12,13 @@
 #include <string>
 
 #include "cli/command_registry.h"
+#include "cli/input_files.h"
 #include "workflow/engine.h"
 #include "workflow/loader.h"
 #include "workflow/simulation.h"
 
 namespace claims::cli {
 namespace {
-
-std::optional<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 std::string Rfc3339(absl::Time t) {
   if (t == absl::InfiniteFuture()) return "infinite-future";
@@ -78,21 +71,18 @@ nlohmann::json ToJson(const workflow::SimulationTrace& trace) {
 
 int Simulate(const std::string& workflow_file, const std::string& script_file,
              const std::string& output) {
-  const std::optional<std::string> text = ReadFile(workflow_file);
+  const std::optional<std::string> text = ReadInputFile(workflow_file);
   if (!text.has_value()) {
-    std::cerr << workflow_file << ": cannot read file\n";
     return 1;
   }
-  const std::filesystem::path dir = std::filesystem::path(workflow_file).parent_path();
-  const workflow::LoadResult loaded = workflow::LoadDefinition(
-      *text, workflow_file, [&](std::string_view include) { return ReadFile(dir / include); });
+  const workflow::LoadResult loaded =
+      workflow::LoadDefinition(*text, workflow_file, IncludesRelativeTo(workflow_file));
   if (!loaded.ok()) {
     for (const workflow::Diagnostic& d : loaded.diagnostics) std::cerr << d.ToString() << "\n";
     return 1;
   }
-  const std::optional<std::string> script = ReadFile(script_file);
+  const std::optional<std::string> script = ReadInputFile(script_file);
   if (!script.has_value()) {
-    std::cerr << script_file << ": cannot read file\n";
     return 1;
   }
   const workflow::Engine engine(loaded.definition);

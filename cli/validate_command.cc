@@ -11,32 +11,22 @@
 #include <vector>
 
 #include "cli/command_registry.h"
+#include "cli/input_files.h"
 #include "workflow/loader.h"
 
 namespace claims::cli {
 namespace {
 
-std::optional<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 int Validate(const std::vector<std::string>& files) {
   int exit_code = 0;
   for (const std::string& file : files) {
-    std::optional<std::string> text = ReadFile(file);
+    std::optional<std::string> text = ReadInputFile(file);
     if (!text.has_value()) {
-      std::cerr << file << ": cannot read file\n";
       exit_code = 1;
       continue;
     }
     // Includes are written relative to the including file, as editors resolve them.
-    const std::filesystem::path dir = std::filesystem::path(file).parent_path();
-    workflow::LoadResult result = workflow::LoadDefinition(
-        *text, file, [&](std::string_view include) { return ReadFile(dir / include); });
+    workflow::LoadResult result = workflow::LoadDefinition(*text, file, IncludesRelativeTo(file));
     if (result.ok()) {
       std::cout << file << ": ok\n";
       continue;

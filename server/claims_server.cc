@@ -1,6 +1,7 @@
 #include "server/claims_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
@@ -8,6 +9,7 @@
 #include <grpcpp/server_builder.h>
 
 #include "absl/strings/str_cat.h"
+#include "server/tls.h"
 #include "spdlog/spdlog.h"
 #include "storage/soci_repository.h"
 
@@ -15,15 +17,38 @@ namespace claims::server {
 
 namespace {
 
-constexpr char kServiceName[] = "claims.v1.Claims";
-
-// Server reflection on the builder it is set on only (the health port serves health alone),
-// where InitProtoReflectionServerBuilderPlugin would add it to every server of the process.
+// Server reflection exactly once on the main port and not at all on the health port. Linking
+// gRPC's reflection library registers its plugin for every ServerBuilder of the process (a
+// static initializer), so the plugin list is set here rather than added to.
 class ReflectionOption final : public grpc::ServerBuilderOption {
  public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
   void UpdateArguments(grpc::ChannelArguments*) override {}
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    auto reflection = std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>();
+    const std::string name = reflection->name();
+    std::erase_if(*plugins, [&](const auto& plugin) { return plugin->name() == name; });
+    if (enabled_) plugins->push_back(std::move(reflection));
+  }
+
+ private:
+  const bool enabled_;
+};
+
+// Everything but health on the health port: UNIMPLEMENTED, saying where the API is. (A server
+// needs one polled service besides gRPC's health service to start at all.)
+class HealthPortOnly final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
+    class Refused final : public grpc::ServerGenericBidiReactor {
+     public:
+      Refused() {
+        Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                            "this port serves grpc.health.v1 only; the API is on the main port"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Refused;
   }
 };
 
@@ -41,6 +66,17 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     spdlog::warn(
         "auth.mode is metadata: x-claims-* headers are trusted as they come; "
         "run this only behind a front end that sets them");
+  }
+  // Before anything is opened too: unreadable or mismatched certificate files stop start-up.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MainPortCredentials(config.tls);
+  if (!credentials.ok()) return credentials.status();
+  if (!config.tls.enabled() && !IsLoopbackAddress(config.listen)) {
+    // Not refused: a service mesh or a TLS-terminating proxy in the pod is a common set-up.
+    spdlog::warn(
+        "listening on {} in plaintext: bearer tokens and claims cross the network unencrypted; "
+        "set tls.cert_file and tls.key_file unless a proxy in front terminates TLS",
+        config.listen);
   }
   if (!clock) {
     if (config.clock == config::ClockKind::kManual) {
@@ -116,10 +152,37 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
                                  return WorkerStats{workers->queued(), workers->rejected()};
                                });
 
+  // Readiness follows the database from the first moment: one ping before the ports open.
+  const Clock* clock_ptr = server->clock_.get();
+  HealthStatus* health = &server->health_;
+  DatabaseHealth::Options health_options;
+  health_options.interval = config.health.check_interval;
+  health_options.timeout = config.health.timeout;
+  health_options.after_ping = [stored, clock_ptr, metrics] {
+    // Now minus the earliest due timer not yet fired: how far the sweepers are behind.
+    absl::StatusOr<absl::Time> due = stored->NextTimerDue();
+    if (due.ok()) {
+      metrics->SetTimerLag(*due == absl::InfiniteFuture() ? absl::ZeroDuration()
+                                                          : clock_ptr->Now() - *due);
+    }
+  };
+  server->database_health_ = std::make_unique<DatabaseHealth>(
+      [stored](absl::Duration timeout) { return stored->Ping(timeout); }, health_options,
+      [health, metrics](bool up, const absl::Status& why) {
+        metrics->SetDatabaseUp(up);
+        health->SetReady(up);
+        if (up) {
+          spdlog::info("database answers: ready");
+        } else {
+          spdlog::error("database does not answer, not ready: {}", why.ToString());
+        }
+      });
+  server->database_health_->Start();
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.SetOption(std::make_unique<ReflectionOption>());
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.SetOption(std::make_unique<ReflectionOption>(true));
+  builder.AddListeningPort(config.listen, *credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(config.grpc.max_message_bytes);
   builder.SetMaxSendMessageSize(config.grpc.max_message_bytes);
   builder.RegisterService(server->service_.get());
@@ -127,9 +190,23 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
   }
-  auto* health = server->server_->GetHealthCheckService();
-  health->SetServingStatus(kServiceName, true);
-  health->SetServingStatus(true);
+  server->health_.Add(server->server_->GetHealthCheckService());
+  if (!config.health.listen.empty()) {
+    // Health alone, in plaintext: for probes that cannot present a client certificate or
+    // speak TLS (the kubelet's gRPC probes).
+    grpc::ServerBuilder health_builder;
+    health_builder.SetOption(std::make_unique<ReflectionOption>(false));
+    server->health_port_only_ = std::make_unique<HealthPortOnly>();
+    health_builder.RegisterCallbackGenericService(server->health_port_only_.get());
+    health_builder.AddListeningPort(config.health.listen, grpc::InsecureServerCredentials(),
+                                    &server->health_port_);
+    server->health_server_ = health_builder.BuildAndStart();
+    if (!server->health_server_ || server->health_port_ == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on health.listen ", config.health.listen));
+    }
+    server->health_.Add(server->health_server_->GetHealthCheckService());
+  }
   server->events_->Start();
   ClaimsServer* self = server.get();
   server->watcher_ = std::make_unique<WorkflowWatcher>(
@@ -160,11 +237,18 @@ absl::Status ClaimsServer::ReloadWorkflows() {
 void ClaimsServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  // First, so load balancers and probes stop sending work while the rest winds down.
+  health_.ShutDown();
   if (watcher_) watcher_->Stop();
+  // Streams never end by themselves; left open they would hold Shutdown for the whole grace
+  // and then be cut with CANCELLED.
+  if (service_) service_->EndStreams();
   if (server_) {
-    server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   }
+  // Last of the ports: probes see NOT_SERVING during the drain rather than a refused port.
+  if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
+  if (database_health_) database_health_->Stop();
   if (scheduler_) scheduler_->Stop();
   if (events_) events_->Stop();
   // No scrape may sample what is about to go away.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <grpcpp/channel.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/server.h>
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "server/claims_service.h"
 #include "server/clock.h"
 #include "server/event_feed.h"
+#include "server/health.h"
 #include "server/logging.h"
 #include "server/metrics.h"
 #include "server/scheduler.h"
@@ -21,8 +23,10 @@
 
 namespace claims::server {
 
-// claimsd assembled: repository (migrated), published workflows, logic, timer scheduler and
-// the gRPC server with health and reflection. main() and the end-to-end tests both build it.
+// claimsd assembled: repository (migrated), published workflows, logic, timer scheduler, the
+// database health check, and the gRPC server with health and reflection (plaintext or TLS),
+// plus the optional plaintext health-only port and the metrics endpoint. main() and the
+// end-to-end tests both build it.
 class ClaimsServer {
  public:
   // Opens the database, loads the workflows and starts serving on config.listen (port 0 picks
@@ -32,6 +36,8 @@ class ClaimsServer {
   ~ClaimsServer();
 
   int port() const { return port_; }
+  // The health-only port; 0 when health.listen is empty.
+  int health_port() const { return health_port_; }
   const WorkerPool& workers() const { return *workers_; }
   std::shared_ptr<grpc::Channel> InProcessChannel();
   const Clock& clock() const { return *clock_; }
@@ -41,11 +47,16 @@ class ClaimsServer {
   // The Prometheus endpoint's port; 0 when metrics.listen is empty.
   int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->ListeningPort() : 0; }
   storage::Repository& repository() { return *repository_; }
+  // What the background check last concluded about the database.
+  bool database_up() const { return database_health_->up(); }
 
   // Re-reads the workflows directory; an invalid file leaves the loaded versions in place.
   absl::Status ReloadWorkflows();
 
-  // Stops accepting calls, lets running ones finish within `grace`, stops the scheduler.
+  // Stops the way a replica should leave: health NOT_SERVING at once (liveness too), open
+  // event streams ended with UNAVAILABLE "server shutting down" (clients reconnect elsewhere),
+  // no new calls, calls in flight given `grace` to finish before they are cancelled, then the
+  // scheduler and the rest. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
@@ -57,8 +68,10 @@ class ClaimsServer {
   std::unique_ptr<storage::Repository> repository_;
   std::unique_ptr<WorkflowRegistry> workflows_;
   std::unique_ptr<ServerMetrics> metrics_;
-  std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::unique_ptr<AccessLog> access_log_;
+  HealthStatus health_;
+  std::unique_ptr<DatabaseHealth> database_health_;
   std::unique_ptr<EventFeed> events_;
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<Authenticator> authenticator_;
@@ -66,8 +79,11 @@ class ClaimsServer {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<ClaimsService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::CallbackGenericService> health_port_only_;
+  std::unique_ptr<grpc::Server> health_server_;
   std::unique_ptr<WorkflowWatcher> watcher_;
   int port_ = 0;
+  int health_port_ = 0;
   bool shut_down_ = false;
 };
 

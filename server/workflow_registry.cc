@@ -4,24 +4,21 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "config/file_reading.h"
 #include "workflow/loader.h"
 
 namespace claims::server {
 namespace {
 
-std::optional<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+// Workflow files and their includes are small: each is read within the loader's limit, its
+// size checked before anything is read, so a huge file in the directory costs no memory.
+absl::StatusOr<std::string> ReadWorkflowFile(const std::filesystem::path& path) {
+  return config::ReadFileWithin(path.string(), workflow::LoadLimits{}.max_bytes);
 }
 
 }  // namespace
@@ -40,20 +37,32 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 workflow::LoadResult WorkflowRegistry::LoadText(std::string_view source, std::string_view file_name,
-                                                const std::string& directory) {
+                                                const std::string& directory,
+                                                std::vector<std::string>* unreadable) {
   const std::filesystem::path base(directory);
-  return workflow::LoadDefinition(source, file_name,
-                                  [&base](std::string_view include) -> std::optional<std::string> {
-                                    return ReadFile(base / std::string(include));
-                                  });
+  return workflow::LoadDefinition(
+      source, file_name,
+      [&base, unreadable](std::string_view include) -> std::optional<std::string> {
+        absl::StatusOr<std::string> text = ReadWorkflowFile(base / std::string(include));
+        if (!text.ok()) {
+          // A missing include is reported by the loader, at its position.
+          if (text.status().code() != absl::StatusCode::kNotFound && unreadable != nullptr) {
+            unreadable->emplace_back(text.status().message());
+          }
+          return std::nullopt;
+        }
+        return *std::move(text);
+      });
 }
 
 absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Compile(
     const std::string& source, const std::string& file_name, const std::string& directory) {
-  workflow::LoadResult result = LoadText(source, file_name, directory);
+  std::vector<std::string> unreadable;  // why includes could not be read
+  workflow::LoadResult result = LoadText(source, file_name, directory, &unreadable);
   if (!result.ok()) {
     std::vector<std::string> lines;
     for (const auto& diagnostic : result.diagnostics) lines.push_back(diagnostic.ToString());
+    lines.insert(lines.end(), unreadable.begin(), unreadable.end());
     return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
   }
   return std::make_shared<const workflow::Engine>(result.definition);
@@ -81,9 +90,9 @@ absl::Status WorkflowRegistry::LoadDirectory(const std::string& directory) {
   std::vector<std::pair<storage::WorkflowRecord, std::shared_ptr<const workflow::Engine>>> loaded;
   std::vector<std::string> problems;
   for (const auto& file : files) {
-    std::optional<std::string> source = ReadFile(file);
-    if (!source) {
-      problems.push_back(absl::StrCat(file.string(), ": cannot read"));
+    absl::StatusOr<std::string> source = ReadWorkflowFile(file);
+    if (!source.ok()) {
+      problems.emplace_back(source.status().message());
       continue;
     }
     auto engine = Compile(*source, file.string(), directory);
@@ -153,7 +162,7 @@ workflow::LoadResult WorkflowRegistry::Validate(std::string_view source,
     std::lock_guard lock(mu_);
     directory = directory_;
   }
-  return LoadText(source, file_name, directory);
+  return LoadText(source, file_name, directory, nullptr);
 }
 
 absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Latest(

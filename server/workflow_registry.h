@@ -49,9 +49,11 @@ class WorkflowRegistry {
   workflow::LoadResult Validate(std::string_view source, std::string_view file_name);
 
  private:
-  // Includes resolve against `directory`.
+  // Includes resolve against `directory`; why an include that exists could not be read goes
+  // to `unreadable` when given.
   static workflow::LoadResult LoadText(std::string_view source, std::string_view file_name,
-                                       const std::string& directory);
+                                       const std::string& directory,
+                                       std::vector<std::string>* unreadable);
   absl::StatusOr<std::shared_ptr<const workflow::Engine>> Compile(const std::string& source,
                                                                   const std::string& file_name,
                                                                   const std::string& directory);

@@ -117,6 +117,26 @@ inline RawReply RawCall(const std::shared_ptr<grpc::Channel>& channel, const std
   return reply;
 }
 
+// grpc.health.v1.Health/Check for `service`: the serving status (1 SERVING, 2 NOT_SERVING), or
+// -1 with the RPC's code in `code` when the call failed (NOT_FOUND: an unknown service).
+inline int HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
+                       grpc::StatusCode* code = nullptr) {
+  // HealthCheckRequest{service = 1}; HealthCheckResponse{status = 1}, written by hand.
+  std::string request;
+  if (!service.empty()) {
+    request.push_back('\x0a');
+    request.push_back(static_cast<char>(service.size()));
+    request += service;
+  }
+  const RawReply reply = RawCall(channel, "/grpc.health.v1.Health/Check", request, {},
+                                 std::chrono::milliseconds(2000));
+  if (code != nullptr) *code = reply.status.error_code();
+  if (!reply.status.ok() || reply.messages.size() != 1) return -1;
+  const std::string& response = reply.messages[0];
+  if (response.empty()) return 0;  // UNKNOWN, the default, is not sent
+  return response.size() == 2 && response[0] == '\x08' ? response[1] : -1;
+}
+
 // GET http://127.0.0.1:port/path over HTTP/1.0: the whole answer, headers included; empty when
 // nothing answers within 5 s.
 inline std::string HttpGetLoopback(int port, const std::string& path) {
