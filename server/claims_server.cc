@@ -88,6 +88,14 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   server->clock_ = std::move(clock);
   if (server->clock_->IsManual()) {
     server->manual_clock_ = static_cast<ManualClock*>(server->clock_.get());
+    // Anyone who reaches the TestClock service moves every deadline: only for a test server
+    // that nothing but the machine itself can call.
+    if (!IsLoopbackAddress(config.listen)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "clock: manual serves the TestClock service and is allowed on a loopback listen "
+          "address only, not on ",
+          config.listen));
+    }
   }
 
   storage::StorageOptions storage_options;
@@ -145,6 +153,21 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   server->service_ =
       std::make_unique<ClaimsService>(*server->logic_, *server->workers_, *server->events_,
                                       *server->metrics_, *server->access_log_);
+  server->api_calls_ = std::make_unique<UnaryCalls>(
+      [logic = server->logic_.get()](const Metadata& metadata) {
+        return logic->Authenticate(metadata);
+      },
+      *server->workers_, *server->metrics_, *server->access_log_);
+  server->workflows_api_ =
+      std::make_unique<WorkflowsApi>(*server->workflows_, config.workflows.default_workflow);
+  server->workflows_service_ =
+      std::make_unique<WorkflowsService>(*server->workflows_api_, *server->api_calls_);
+  if (server->manual_clock_ != nullptr) {
+    server->test_clock_api_ =
+        std::make_unique<TestClockApi>(*server->manual_clock_, *server->scheduler_);
+    server->test_clock_service_ =
+        std::make_unique<TestClockService>(*server->test_clock_api_, *server->api_calls_);
+  }
   storage::Repository* stored = server->repository_.get();
   WorkerPool* workers = server->workers_.get();
   server->metrics_->SetSources([stored] { return stored->Stats(); },
@@ -186,6 +209,8 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   builder.SetMaxReceiveMessageSize(config.grpc.max_message_bytes);
   builder.SetMaxSendMessageSize(config.grpc.max_message_bytes);
   builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->workflows_service_.get());
+  if (server->test_clock_service_) builder.RegisterService(server->test_clock_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "config/claims_config.h"
+#include "server/api_services.h"
 #include "server/claims_logic.h"
 #include "server/claims_service.h"
 #include "server/clock.h"
@@ -78,6 +79,11 @@ class ClaimsServer {
   std::unique_ptr<ClaimsLogic> logic_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<ClaimsService> service_;
+  std::unique_ptr<UnaryCalls> api_calls_;
+  std::unique_ptr<WorkflowsApi> workflows_api_;
+  std::unique_ptr<WorkflowsService> workflows_service_;
+  std::unique_ptr<TestClockApi> test_clock_api_;
+  std::unique_ptr<TestClockService> test_clock_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::CallbackGenericService> health_port_only_;
   std::unique_ptr<grpc::Server> health_server_;

@@ -16,18 +16,11 @@
 #include "server/request_decoding.h"
 #include "server/request_limits.h"
 #include "server/status_mapping.h"
+#include "server/unary_calls.h"
 #include "spdlog/spdlog.h"
 
 namespace claims::server {
 namespace {
-
-Metadata CallMetadata(const grpc::CallbackServerContext& context) {
-  Metadata metadata;
-  for (const auto& [key, value] : context.client_metadata()) {
-    metadata.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
-  }
-  return metadata;
-}
 
 // Writes the outbox to one caller: events after its cursor as the feed hands them over, then
 // waits for more, until the caller cancels. Deletes itself when gRPC is done with it.
@@ -167,60 +160,6 @@ grpc::Status EvidenceStreamingUnavailable() {
                       "evidence streaming is not served by this build; use AddEvidence");
 }
 
-// "CreateClaimRequest" -> "CreateClaim": the method a request type belongs to.
-template <typename Request>
-const std::string& MethodOf() {
-  static const std::string* name = [] {
-    std::string request = Request::descriptor()->name();
-    return new std::string(request.substr(0, request.size() - std::string_view("Request").size()));
-  }();
-  return *name;
-}
-
-// The claim a call is about, for the access log.
-std::string_view ClaimOf(const pb::CreateClaimRequest&, const pb::Claim& created) {
-  return created.name();
-}
-std::string_view ClaimOf(const pb::UpdateClaimRequest& request, const pb::Claim&) {
-  return request.claim().name();
-}
-std::string_view ClaimOf(const pb::ListClaimsRequest&, const pb::ListClaimsResponse&) { return {}; }
-template <typename Request, typename Response>
-std::string_view ClaimOf(const Request& request, const Response&) {
-  if constexpr (requires { request.name(); }) {
-    return request.name();
-  } else {
-    return request.parent();
-  }
-}
-
-template <typename Request>
-std::string_view RequestIdOf(const Request& request) {
-  if constexpr (requires { request.request_id(); }) {
-    return request.request_id();
-  } else {
-    return {};
-  }
-}
-
-// RESOURCE_EXHAUSTED at once when every worker is busy and the queue is full, with a hint of
-// when to try again (google.rpc.RetryInfo, and grpc-retry-pushback-ms for gRPC's own retries).
-constexpr absl::Duration kOverloadRetryDelay = absl::Milliseconds(500);
-
-absl::Status Overloaded(int queued) {
-  absl::Status status = WithErrorInfo(
-      absl::ResourceExhaustedError(absl::StrCat("the server is overloaded: ", queued,
-                                                " calls are already waiting; retry later")),
-      "OVERLOADED");
-  google::rpc::RetryInfo retry;
-  retry.mutable_retry_delay()->set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(kOverloadRetryDelay)));
-  status.SetPayload(
-      absl::StrCat("type.googleapis.com/", google::rpc::RetryInfo::descriptor()->full_name()),
-      absl::Cord(retry.SerializeAsString()));
-  return status;
-}
-
 }  // namespace
 
 bool StreamRegistry::Add(Stream* stream) {
@@ -279,10 +218,9 @@ int MethodIndex(std::string_view method) {
 ClaimsService::ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed& events,
                              ServerMetrics& metrics, const AccessLog& access_log)
     : logic_(logic),
-      workers_(workers),
       events_(events),
-      metrics_(metrics),
-      access_log_(access_log),
+      calls_([&logic](const Metadata& metadata) { return logic.Authenticate(metadata); }, workers,
+             metrics, access_log),
       streams_(metrics, access_log) {
   AddUnary("CreateClaim", &ClaimsLogic::CreateClaim);
   AddUnary("GetClaim", &ClaimsLogic::GetClaim);
@@ -321,10 +259,9 @@ ClaimsService::ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed&
 template <typename Request, typename Response>
 void ClaimsService::AddUnary(std::string_view method, LogicMethod<Request, Response> logic) {
   MarkMethodRawCallback(MethodIndex(method),
-                        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
-                            [this, logic](grpc::CallbackServerContext* context,
-                                          const grpc::ByteBuffer* wire, Response* response) {
-                              return Serve<Request, Response>(context, wire, response, logic);
+                        calls_.Handler<Request, Response>(
+                            [this, logic](const Caller& caller, const Request& request) {
+                              return (logic_.*logic)(caller, request);
                             }));
   ++registered_;
 }
@@ -344,84 +281,6 @@ void ClaimsService::AddStream(std::string_view method) {
             return StreamEvents(context, &request);
           }));
   ++registered_;
-}
-
-template <typename Request, typename Response>
-grpc::ServerUnaryReactor* ClaimsService::Serve(grpc::CallbackServerContext* context,
-                                               const grpc::ByteBuffer* wire, Response* response,
-                                               LogicMethod<Request, Response> logic) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const absl::Time received = absl::Now();
-  // Answers the call; the access log and metrics see every call, whatever became of it.
-  auto finish = [this, context, reactor, received, response](
-                    const absl::Status& status, const Request* request, const Caller* caller) {
-    if (!status.ok() && (status.code() == absl::StatusCode::kInternal ||
-                         status.code() == absl::StatusCode::kUnavailable)) {
-      spdlog::warn("{}: {}", MethodOf<Request>(), status.ToString());
-    }
-    const absl::Duration latency = absl::Now() - received;
-    metrics_.RecordCall(MethodOf<Request>(), status.code(), latency);
-    if (access_log_.enabled()) {
-      AccessEntry entry{.method = MethodOf<Request>(), .code = status.code(), .latency = latency};
-      if (caller != nullptr) {
-        entry.actor = caller->actor.id;
-        entry.partner = caller->actor.partner_id;
-      }
-      if (request != nullptr) {
-        entry.claim = ClaimOf(*request, *response);
-        entry.request_id = RequestIdOf(*request);
-      }
-      access_log_.Record(entry);
-    }
-    if (status.code() == absl::StatusCode::kResourceExhausted &&
-        status.GetPayload("type.googleapis.com/google.rpc.RetryInfo").has_value()) {
-      context->AddTrailingMetadata("grpc-retry-pushback-ms",
-                                   std::to_string(absl::ToInt64Milliseconds(kOverloadRetryDelay)));
-    }
-    reactor->Finish(ToGrpcStatus(status));
-  };
-
-  auto request = std::make_unique<Request>();
-  if (absl::Status decoded = DecodeRequest(*wire, request.get()); !decoded.ok()) {
-    finish(decoded, nullptr, nullptr);
-    return reactor;
-  }
-  const Request* parsed = request.get();
-  WorkerPool::Task task = [this, context, response, logic, finish,
-                           request = std::move(request)]() mutable {
-    absl::Status status;
-    absl::StatusOr<Caller> caller;
-    if (context->IsCancelled()) {
-      status = absl::CancelledError("the caller cancelled the request");
-    } else if (context->deadline() <= std::chrono::system_clock::now()) {
-      // Queued past the caller's deadline: doing the work now would change a claim nobody
-      // waits for an answer about.
-      status = absl::DeadlineExceededError("deadline passed before the request was served");
-    } else {
-      try {
-        caller = logic_.Authenticate(CallMetadata(*context));
-        if (!caller.ok()) {
-          status = caller.status();
-        } else {
-          absl::StatusOr<Response> result = (logic_.*logic)(*caller, *request);
-          if (result.ok()) {
-            *response = *std::move(result);
-          } else {
-            status = result.status();
-          }
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("{}: unexpected exception: {}", MethodOf<Request>(), e.what());
-        status = absl::InternalError("internal error");
-      }
-    }
-    finish(status, request.get(), caller.ok() ? &*caller : nullptr);
-  };
-  // Refused, the task (and the request it owns) is still ours.
-  if (!workers_.TrySubmit(std::move(task))) {
-    finish(Overloaded(workers_.max_queued()), parsed, nullptr);
-  }
-  return reactor;
 }
 
 grpc::ServerWriteReactor<pb::Event>* ClaimsService::StreamEvents(

@@ -13,6 +13,7 @@
 #include "server/event_feed.h"
 #include "server/logging.h"
 #include "server/metrics.h"
+#include "server/unary_calls.h"
 #include "server/worker_pool.h"
 
 namespace claims::server {
@@ -83,16 +84,9 @@ class ClaimsService final : public pb::Claims::Service {
   void AddUnary(std::string_view method, LogicMethod<Request, Response> logic);
   void AddStream(std::string_view method);
 
-  template <typename Request, typename Response>
-  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
-                                  const grpc::ByteBuffer* wire, Response* response,
-                                  LogicMethod<Request, Response> logic);
-
   ClaimsLogic& logic_;
-  WorkerPool& workers_;
   EventFeed& events_;
-  ServerMetrics& metrics_;
-  const AccessLog& access_log_;
+  UnaryCalls calls_;
   StreamRegistry streams_;
   int registered_ = 0;
 };

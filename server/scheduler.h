@@ -40,6 +40,9 @@ class TimerScheduler {
   // Fires every timer due at the clock's now, batch after batch; returns how many fired.
   absl::StatusOr<int> RunOnce();
 
+  // When the earliest armed timer next needs a sweep (Repository::NextTimerDue).
+  absl::StatusOr<absl::Time> NextTimerDue() { return repository_.NextTimerDue(); }
+
   // A decision armed a timer or the clock moved: re-plan the sleep now.
   void Wake();
 
