@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "claims/v1/workflow_service.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/request_limits.h"
@@ -262,6 +263,16 @@ TEST_P(TenantIsolationTest, EveryBoundedFieldRefusesAnOversizeValueWithAShortErr
     auto history = std::make_unique<v1::GetClaimHistoryRequest>();
     history->set_name(claim.name());
     add("GetClaimHistory", std::move(history));
+    // The other services share the same checks.
+    auto get_workflow = std::make_unique<v1::GetWorkflowRequest>();
+    get_workflow->set_name("workflows/cpor-association");
+    add("/claims.v1.Workflows/GetWorkflow", std::move(get_workflow));
+    auto validate = std::make_unique<v1::ValidateWorkflowRequest>();
+    validate->set_source("name: x\n");
+    add("/claims.v1.Workflows/ValidateWorkflow", std::move(validate));
+    auto render = std::make_unique<v1::RenderGraphRequest>();
+    render->set_name("workflows/cpor-association");
+    add("/claims.v1.Workflows/RenderGraph", std::move(render));
   }
 
   grpc::GenericStub stub(channel_);
@@ -277,7 +288,8 @@ TEST_P(TenantIsolationTest, EveryBoundedFieldRefusesAnOversizeValueWithAShortErr
     grpc::ByteBuffer buffer(&slice, 1);
     grpc::ByteBuffer response;
     grpc::CompletionQueue queue;
-    auto rpc = stub.PrepareUnaryCall(&context, "/claims.v1.Claims/" + method, buffer, &queue);
+    const std::string path = method.starts_with("/") ? method : "/claims.v1.Claims/" + method;
+    auto rpc = stub.PrepareUnaryCall(&context, path, buffer, &queue);
     rpc->StartCall();
     rpc->Finish(&response, status, reinterpret_cast<void*>(1));
     void* tag = nullptr;
