@@ -42,6 +42,145 @@ absl::Status SociRepository::Validate(const Claim& after, const Decision& decisi
   return absl::OkStatus();
 }
 
+namespace {
+
+// Inserts the request's idempotency record. A live record for the key is ALREADY_EXISTS; an
+// expired one is removed and the insert made again, so the common case is one statement.
+absl::Status InsertIdempotency(Conn& s, const IdempotencyRecord& rec, int64_t now) {
+  const int64_t expire = EncodeTime(rec.expire_time);
+  auto insert = [&] {
+    Stmt ins(s);
+    ins.Use(rec.scope).Use(rec.request_id).Use(rec.request_hash).Use(rec.response).Use(expire);
+    ins.Run(kInsertIdempotency);
+  };
+  try {
+    insert();
+    return absl::OkStatus();
+  } catch (...) {
+    // Both backends keep the transaction after a failed statement: only the insert is undone.
+    Failure failure = ClassifyCurrentException();
+    if (failure.kind != Failure::kFinal || !absl::IsAlreadyExists(failure.status)) throw;
+  }
+  Stmt del(s);
+  del.Use(rec.scope).Use(rec.request_id).Use(now);
+  del.Run(kDeleteExpiredIdempotencyKey);
+  if (del.AffectedRows() == 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("request id ", rec.request_id, " was already used in ", rec.scope));
+  }
+  insert();
+  return absl::OkStatus();
+}
+
+// The timers a decision writes, in one statement. `position` keeps the claim's timer order
+// across reads.
+void UpsertTimers(Conn& s, const Dialect& dialect, const Claim& after,
+                  const std::vector<workflow::TimerInstance>& timers) {
+  if (timers.empty()) return;
+  struct Row {
+    int position;
+    std::string status;
+    int64_t started_at, due_at, warn_at;
+    int warned;
+    int64_t remaining, next_fire_at;
+  };
+  std::vector<Row> rows;
+  rows.reserve(timers.size());
+  for (const workflow::TimerInstance& t : timers) {
+    auto it = std::find_if(after.timers.begin(), after.timers.end(),
+                           [&](const workflow::TimerInstance& a) { return a.name == t.name; });
+    rows.push_back({static_cast<int>(it - after.timers.begin()),
+                    std::string(TimerStatusName(t.status)), EncodeTime(t.started_at),
+                    EncodeTime(t.due_at), EncodeTime(t.warn_at), t.warned ? 1 : 0,
+                    EncodeDuration(t.remaining), EncodeTime(t.NextFireAt())});
+  }
+  Stmt up(s);
+  for (size_t i = 0; i < timers.size(); ++i) {
+    const Row& r = rows[i];
+    up.Use(after.id).Use(timers[i].name).Use(r.position).Use(r.status).Use(r.started_at);
+    up.Use(r.due_at).Use(r.warn_at).Use(r.warned).Use(r.remaining).Use(r.next_fire_at);
+  }
+  up.Run(RowsSql(kInsertTimersPrefix, kTimerRow, timers.size(), dialect.upsert_timer_suffix));
+}
+
+// History entries in one statement. `numbers[i]` is what the row template binds for the i-th
+// entry's sequence (the sequence itself, or MySQL's distance back from LAST_INSERT_ID()).
+void InsertHistory(Conn& s, const std::string& claim_id,
+                   const std::vector<workflow::HistoryEntry>& history,
+                   const std::vector<int64_t>& numbers, std::string_view row) {
+  if (history.empty()) return;
+  struct Row {
+    std::string kind, perspective;
+    int64_t time;
+    std::string details;
+  };
+  std::vector<Row> rows;
+  rows.reserve(history.size());
+  for (const workflow::HistoryEntry& h : history) {
+    rows.push_back({std::string(HistoryKindName(h.kind)),
+                    std::string(workflow::PerspectiveName(h.perspective)), EncodeTime(h.time),
+                    EncodeHistoryDetails(h)});
+  }
+  Stmt ins(s);
+  for (size_t i = 0; i < history.size(); ++i) {
+    const workflow::HistoryEntry& h = history[i];
+    const Row& r = rows[i];
+    ins.Use(claim_id).Use(numbers[i]).Use(r.kind).Use(h.name).Use(h.actor_id).Use(r.perspective);
+    ins.Use(r.time).Use(r.details);
+  }
+  ins.Run(RowsSql(kInsertHistoryPrefix, row, history.size()));
+}
+
+void InsertComments(Conn& s, const std::string& claim_id,
+                    const std::vector<workflow::Comment>& comments, absl::Time id_time) {
+  if (comments.empty()) return;
+  struct Row {
+    std::string id, perspective, visibility;
+    int64_t time;
+  };
+  std::vector<Row> rows;
+  rows.reserve(comments.size());
+  for (const workflow::Comment& c : comments) {
+    rows.push_back({c.id.empty() ? NewId(id_time) : c.id,
+                    std::string(workflow::PerspectiveName(c.perspective)),
+                    std::string(VisibilityName(c.visibility)), EncodeTime(c.create_time)});
+  }
+  Stmt ins(s);
+  for (size_t i = 0; i < comments.size(); ++i) {
+    const workflow::Comment& c = comments[i];
+    const Row& r = rows[i];
+    ins.Use(claim_id).Use(r.id).Use(c.author_id).Use(r.perspective).Use(c.text).Use(r.visibility);
+    ins.Use(r.time);
+  }
+  ins.Run(RowsSql(kInsertCommentPrefix, kCommentRow, comments.size()));
+}
+
+void InsertEvidence(Conn& s, const std::string& claim_id,
+                    const std::vector<workflow::Evidence>& evidence, absl::Time id_time) {
+  if (evidence.empty()) return;
+  struct Row {
+    std::string id;
+    int64_t size, time;
+  };
+  std::vector<Row> rows;
+  rows.reserve(evidence.size());
+  for (const workflow::Evidence& e : evidence) {
+    rows.push_back({e.id.empty() ? NewId(id_time) : e.id,
+                    e.content.empty() ? e.size_bytes : static_cast<int64_t>(e.content.size()),
+                    EncodeTime(e.upload_time)});
+  }
+  Stmt ins(s);
+  for (size_t i = 0; i < evidence.size(); ++i) {
+    const workflow::Evidence& e = evidence[i];
+    const Row& r = rows[i];
+    ins.Use(claim_id).Use(r.id).Use(e.file_name).Use(e.content_type).Use(r.size);
+    ins.Use(e.sha256_hex).Use(e.uploaded_by).Use(r.time).Use(e.content);
+  }
+  ins.Run(RowsSql(kInsertEvidencePrefix, kEvidenceRow, evidence.size()));
+}
+
+}  // namespace
+
 absl::Status SociRepository::WriteDecision(Conn& s, const Claim& after, const Decision& decision,
                                            const WriteOptions& options,
                                            const std::string& write_token, bool create,
@@ -53,21 +192,20 @@ absl::Status SociRepository::WriteDecision(Conn& s, const Claim& after, const De
   const int64_t now = EncodeTime(after.update_time);
   const absl::Time id_time =
       after.update_time == absl::InfinitePast() ? absl::Now() : after.update_time;
+  const auto history_added = static_cast<int64_t>(decision.history.size());
 
   // First, so a duplicate request id fails before anything else is locked, and concurrent
   // duplicates queue on the key and then fail instead of racing on the claim.
   if (options.idempotency.has_value()) {
-    const IdempotencyRecord& rec = *options.idempotency;
-    int64_t expire = EncodeTime(rec.expire_time);
-    Stmt del(s);
-    del.Use(rec.scope).Use(rec.request_id).Use(now);
-    del.Run(kDeleteExpiredIdempotencyKey);
-    Stmt ins(s);
-    ins.Use(rec.scope).Use(rec.request_id).Use(rec.request_hash).Use(rec.response).Use(expire);
-    ins.Run(kInsertIdempotency);
+    RETURN_IF_ERROR(InsertIdempotency(s, *options.idempotency, now));
     RETURN_IF_ERROR(step("idempotency"));
   }
 
+  // What each history row binds for its sequence: known outright on creation (1..n) and after
+  // SQLite's RETURNING; on MySQL the distance back from the count the UPDATE left in
+  // LAST_INSERT_ID().
+  std::vector<int64_t> history_numbers(decision.history.size());
+  std::string_view history_row = kHistoryRow;
   ClaimRow row = ToRow(after);
   if (create) {
     Stmt ins(s);
@@ -78,20 +216,26 @@ absl::Status SociRepository::WriteDecision(Conn& s, const Claim& after, const De
     ins.Use(row.activity).Use(row.workflow_name).Use(row.workflow_version).Use(row.state);
     ins.Use(row.state_entered_at).Use(row.sla_status).Use(row.next_deadline);
     ins.Use(row.evidence_count).Use(row.facts).Use(row.version).Use(row.create_time);
-    ins.Use(row.update_time).Use(row.created_by).Use(write_token);
+    ins.Use(row.update_time).Use(row.created_by).Use(write_token).Use(history_added);
     ins.Run(kInsertClaim);
+    for (int64_t i = 0; i < history_added; ++i) history_numbers[static_cast<size_t>(i)] = i + 1;
   } else {
     int64_t expected_version = after.version - 1;
+    int64_t history_count = 0;
     Stmt upd(s);
+    if (dialect_.update_claim_returns_history_count) upd.Into(history_count);
     upd.Use(row.mpn_id).Use(row.customer_tenant_id).Use(row.customer_name);
     upd.Use(row.customer_contact_name).Use(row.customer_contact_email);
     upd.Use(row.customer_contact_phone).Use(row.partner_contact_name);
     upd.Use(row.partner_contact_email).Use(row.partner_contact_phone).Use(row.products);
     upd.Use(row.activity).Use(row.state).Use(row.state_entered_at).Use(row.sla_status);
     upd.Use(row.next_deadline).Use(row.evidence_count).Use(row.facts).Use(row.version);
-    upd.Use(row.update_time).Use(write_token).Use(row.id).Use(expected_version);
-    upd.Run(kUpdateClaim);
-    if (upd.AffectedRows() == 0) {
+    upd.Use(row.update_time).Use(write_token).Use(history_added).Use(row.id);
+    upd.Use(expected_version);
+    const bool returned = upd.Run(dialect_.update_claim);
+    const bool matched =
+        dialect_.update_claim_returns_history_count ? returned : upd.AffectedRows() > 0;
+    if (!matched) {
       int64_t stored = 0;
       std::string token;
       Stmt probe(s);
@@ -103,102 +247,32 @@ absl::Status SociRepository::WriteDecision(Conn& s, const Claim& after, const De
                                              " is at version ", stored, ", not ",
                                              expected_version));
     }
+    history_row = dialect_.history_row_after_update;
+    for (int64_t i = 0; i < history_added; ++i) {
+      // The i-th new entry is number (count - added + i + 1).
+      history_numbers[static_cast<size_t>(i)] = dialect_.update_claim_returns_history_count
+                                                    ? history_count - history_added + i + 1
+                                                    : history_added - i - 1;
+    }
   }
   RETURN_IF_ERROR(step("claim"));
 
-  // Timers: on creation all of them, afterwards only those the decision changed. `position`
-  // keeps the claim's timer order across reads.
-  const std::vector<workflow::TimerInstance>& timers = create ? after.timers : decision.timers;
-  for (const workflow::TimerInstance& t : timers) {
-    auto it = std::find_if(after.timers.begin(), after.timers.end(),
-                           [&](const workflow::TimerInstance& a) { return a.name == t.name; });
-    int position = static_cast<int>(it - after.timers.begin());
-    std::string status(TimerStatusName(t.status));
-    int64_t started_at = EncodeTime(t.started_at);
-    int64_t due_at = EncodeTime(t.due_at);
-    int64_t warn_at = EncodeTime(t.warn_at);
-    int warned = t.warned ? 1 : 0;
-    int64_t remaining = EncodeDuration(t.remaining);
-    int64_t next_fire_at = EncodeTime(t.NextFireAt());
-    Stmt up(s);
-    up.Use(claim_id).Use(t.name).Use(position).Use(status).Use(started_at).Use(due_at);
-    up.Use(warn_at).Use(warned).Use(remaining).Use(next_fire_at);
-    up.Run(dialect_.upsert_timer);
-  }
+  // Timers: on creation all of them, afterwards only those the decision changed.
+  UpsertTimers(s, dialect_, after, create ? after.timers : decision.timers);
   RETURN_IF_ERROR(step("timers"));
 
-  if (!decision.history.empty()) {
-    // The claim row is locked by the insert or the version-checked update above, so no other
-    // transaction can append to this claim's history until commit.
-    int64_t sequence = 0;
-    {
-      Stmt max(s);
-      max.Into(sequence).Use(claim_id);
-      max.Run(kSelectMaxHistorySequence);
-    }
-    for (const workflow::HistoryEntry& h : decision.history) {
-      ++sequence;
-      std::string kind(HistoryKindName(h.kind));
-      std::string perspective(workflow::PerspectiveName(h.perspective));
-      int64_t time = EncodeTime(h.time);
-      std::string details = EncodeHistoryDetails(h);
-      Stmt ins(s);
-      ins.Use(claim_id).Use(sequence).Use(kind).Use(h.name).Use(h.actor_id).Use(perspective);
-      ins.Use(time).Use(details);
-      ins.Run(kInsertHistory);
-    }
-  }
+  // The claim row is locked by the insert or the version-checked update above, so no other
+  // transaction can append to this claim's history until commit.
+  InsertHistory(s, claim_id, decision.history, history_numbers, history_row);
   RETURN_IF_ERROR(step("history"));
 
-  for (const workflow::Comment& c : decision.comments) {
-    std::string id = c.id.empty() ? NewId(id_time) : c.id;
-    std::string perspective(workflow::PerspectiveName(c.perspective));
-    std::string visibility(VisibilityName(c.visibility));
-    int64_t time = EncodeTime(c.create_time);
-    Stmt ins(s);
-    ins.Use(claim_id).Use(id).Use(c.author_id).Use(perspective).Use(c.text).Use(visibility);
-    ins.Use(time);
-    ins.Run(kInsertComment);
-  }
+  InsertComments(s, claim_id, decision.comments, id_time);
   RETURN_IF_ERROR(step("comments"));
 
-  for (const workflow::Evidence& e : decision.evidence) {
-    std::string id = e.id.empty() ? NewId(id_time) : e.id;
-    int64_t size = e.content.empty() ? e.size_bytes : static_cast<int64_t>(e.content.size());
-    int64_t time = EncodeTime(e.upload_time);
-    Stmt ins(s);
-    ins.Use(claim_id).Use(id).Use(e.file_name).Use(e.content_type).Use(size).Use(e.sha256_hex);
-    ins.Use(e.uploaded_by).Use(time).Use(e.content);
-    ins.Run(kInsertEvidence);
-  }
+  InsertEvidence(s, claim_id, decision.evidence, id_time);
   RETURN_IF_ERROR(step("evidence"));
 
-  if (!decision.events.empty()) {
-    // Last, so the counter row stays locked only for the few statements before commit.
-    auto count = static_cast<int64_t>(decision.events.size());
-    {
-      Stmt bump(s);
-      bump.Use(count);
-      bump.Run(kBumpEventCounter);
-    }
-    int64_t last = 0;
-    {
-      Stmt read(s);
-      read.Into(last);
-      read.Run(kSelectEventCounter);
-    }
-    int64_t sequence = last - count;
-    for (const workflow::Event& ev : decision.events) {
-      ++sequence;
-      const std::string& event_claim = ev.claim_id.empty() ? claim_id : ev.claim_id;
-      const std::string& partner = ev.partner_id.empty() ? after.partner_id : ev.partner_id;
-      int64_t time = EncodeTime(ev.time == absl::InfinitePast() ? after.update_time : ev.time);
-      std::string attributes = EncodeAttributes(ev.attributes);
-      Stmt ins(s);
-      ins.Use(sequence).Use(ev.type).Use(event_claim).Use(partner).Use(time).Use(attributes);
-      ins.Run(kInsertEvent);
-    }
-  }
+  AppendEvents(s, after, decision.events);
   RETURN_IF_ERROR(step("events"));
   return absl::OkStatus();
 }
@@ -263,8 +337,24 @@ absl::Status SociRepository::ApplyDecision(const Claim& after, const Decision& d
 
 absl::StatusOr<Claim> SociRepository::GetClaim(std::string_view claim_id) {
   std::optional<Claim> claim;
-  RETURN_IF_ERROR(Transact("GetClaim", TxMode::kRead, [&](Conn& s) -> absl::Status {
-    ASSIGN_OR_RETURN(claim, LoadClaim(s, dialect_.select_claim, claim_id));
+  const std::string id(claim_id);
+  // One statement: consistent by itself, so no transaction around it.
+  RETURN_IF_ERROR(Transact("GetClaim", TxMode::kNone, [&](Conn& s) -> absl::Status {
+    claim.reset();
+    ClaimRow row;
+    TimerRow timer;
+    Stmt st(s);
+    row.BindInto(st);
+    timer.BindInto(st);
+    st.Use(id);
+    for (bool more = st.Run(kSelectClaimWithTimers); more; more = st.Fetch()) {
+      if (!claim.has_value()) {
+        ASSIGN_OR_RETURN(claim, FromRow(row));
+      }
+      if (timer.name.empty()) continue;  // no timers: the left join's one empty row
+      ASSIGN_OR_RETURN(workflow::TimerInstance t, timer.ToTimer());
+      claim->timers.push_back(std::move(t));
+    }
     return absl::OkStatus();
   }));
   if (!claim.has_value())

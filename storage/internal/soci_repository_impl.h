@@ -119,6 +119,9 @@ class SociRepository final : public Repository {
                              const workflow::Decision& decision, const WriteOptions& options,
                              const std::string& write_token, bool create, const WriteHook* hook);
   absl::Status Validate(const workflow::Claim& after, const workflow::Decision& decision) const;
+  // The outbox rows of a decision on `after`, inside its transaction.
+  void AppendEvents(Conn& conn, const workflow::Claim& after,
+                    const std::vector<workflow::Event>& events);
 
   const StorageOptions options_;
   const ConnectionTarget target_;
