@@ -91,6 +91,9 @@ struct StorageStats {
   int64_t retries_lock_timeout = 0;
   int64_t retries_busy = 0;  // SQLite BUSY/LOCKED
   int64_t retries_connection_lost = 0;
+  // Statements sent to the database, transaction control (BEGIN, COMMIT, ROLLBACK) included:
+  // round trips, on a client-server backend.
+  int64_t statements = 0;
 };
 
 // Durable state of claims. Every mutation is one transaction: it happens whole or not at all.

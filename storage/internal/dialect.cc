@@ -1,15 +1,12 @@
 #include "storage/internal/dialect.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "storage/internal/strings.h"
 
 namespace claims::storage::internal {
 namespace {
 
-constexpr std::string_view kTimerInsert =
-    "INSERT INTO timers (claim_id, name, position, status, started_at, due_at, warn_at, warned, "
-    "remaining_us, next_fire_at) VALUES (:claim_id, :name, :position, :status, :started_at, "
-    ":due_at, :warn_at, :warned, :remaining_us, :next_fire_at)";
 constexpr std::string_view kMySqlTimerUpsert =
     " ON DUPLICATE KEY UPDATE status = VALUES(status), started_at = VALUES(started_at), "
     "due_at = VALUES(due_at), warn_at = VALUES(warn_at), warned = VALUES(warned), "
@@ -39,10 +36,20 @@ Dialect MakeMySql() {
   std::string select_claim =
       absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims WHERE id = :id");
   d.select_claim = select_claim;
-  d.select_claim_for_update = absl::StrCat(select_claim, " FOR UPDATE");
   d.select_claim_for_sweep = absl::StrCat(select_claim, " FOR UPDATE SKIP LOCKED");
   d.select_due_timers = absl::StrCat(Av(kDueTimers), " FOR UPDATE SKIP LOCKED");
-  d.upsert_timer = absl::StrCat(Av(kTimerInsert), Av(kMySqlTimerUpsert));
+  d.upsert_timer_suffix = std::string(kMySqlTimerUpsert);
+  d.update_claim = absl::StrCat(Av(kUpdateClaimPrefix),
+                                "history_count = LAST_INSERT_ID(history_count + :history_added)",
+                                Av(kUpdateClaimWhere));
+  d.history_row_after_update =
+      "(:claim_id, LAST_INSERT_ID() - :back, :kind, :name, :actor_id, :perspective, :time, "
+      ":details)";
+  d.bump_event_counter =
+      "UPDATE event_counter SET last_sequence = LAST_INSERT_ID(last_sequence + :count) "
+      "WHERE id = 1";
+  d.event_row_after_bump =
+      "(LAST_INSERT_ID() - :back, :type, :claim_id, :partner_id, :time, :attributes)";
   d.select_claims_prefix = absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims");
   return d;
 }
@@ -60,15 +67,45 @@ Dialect MakeSqlite() {
   std::string select_claim =
       absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims WHERE id = :id");
   d.select_claim = select_claim;
-  d.select_claim_for_update = select_claim;
   d.select_claim_for_sweep = select_claim;
   d.select_due_timers = std::string(kDueTimers);
-  d.upsert_timer = absl::StrCat(Av(kTimerInsert), Av(kSqliteTimerUpsert));
+  d.upsert_timer_suffix = std::string(kSqliteTimerUpsert);
+  d.update_claim =
+      absl::StrCat(Av(kUpdateClaimPrefix), "history_count = history_count + :history_added",
+                   Av(kUpdateClaimWhere), " RETURNING history_count");
+  d.update_claim_returns_history_count = true;
+  d.history_row_after_update = std::string(kHistoryRow);
+  d.bump_event_counter =
+      "UPDATE event_counter SET last_sequence = last_sequence + :count WHERE id = 1 "
+      "RETURNING last_sequence";
+  d.bump_event_counter_returns = true;
+  d.event_row_after_bump = std::string(kEventRow);
   d.select_claims_prefix = absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims");
   return d;
 }
 
 }  // namespace
+
+std::string RowsSql(std::string_view prefix, std::string_view row, size_t rows,
+                    std::string_view suffix) {
+  std::string sql(prefix);
+  for (size_t i = 0; i < rows; ++i) {
+    if (i > 0) sql += ", ";
+    for (size_t at = 0; at < row.size(); ++at) {
+      sql += row[at];
+      if (row[at] != ':') continue;
+      size_t end = at + 1;
+      while (end < row.size() &&
+             (absl::ascii_isalnum(static_cast<unsigned char>(row[end])) || row[end] == '_')) {
+        ++end;
+      }
+      absl::StrAppend(&sql, Av(row.substr(at + 1, end - at - 1)), "_", i);
+      at = end - 1;
+    }
+  }
+  sql += suffix;
+  return sql;
+}
 
 const Dialect& DialectFor(Backend backend) {
   static const Dialect* mysql = new Dialect(MakeMySql());

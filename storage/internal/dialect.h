@@ -23,17 +23,19 @@ inline constexpr std::string_view kInsertClaim =
     "customer_contact_name, customer_contact_email, customer_contact_phone, "
     "partner_contact_name, partner_contact_email, partner_contact_phone, products, activity, "
     "workflow_name, workflow_version, state, state_entered_at, sla_status, next_deadline, "
-    "evidence_count, facts, version, create_time, update_time, created_by, write_token) "
+    "evidence_count, facts, version, create_time, update_time, created_by, write_token, "
+    "history_count) "
     "VALUES (:id, :partner_id, :mpn_id, :customer_tenant_id, :customer_name, "
     ":customer_contact_name, :customer_contact_email, :customer_contact_phone, "
     ":partner_contact_name, :partner_contact_email, :partner_contact_phone, :products, "
     ":activity, :workflow_name, :workflow_version, :state, :state_entered_at, :sla_status, "
     ":next_deadline, :evidence_count, :facts, :version, :create_time, :update_time, "
-    ":created_by, :write_token)";
+    ":created_by, :write_token, :history_count)";
 
 // The version check: matches no row unless the stored version is still the expected one.
-// partner_id, workflow, create_time and created_by never change after creation.
-inline constexpr std::string_view kUpdateClaim =
+// partner_id, workflow, create_time and created_by never change after creation. The dialect
+// appends how history_count grows by :history_added and how the new count comes back.
+inline constexpr std::string_view kUpdateClaimPrefix =
     "UPDATE claims SET mpn_id = :mpn_id, customer_tenant_id = :customer_tenant_id, "
     "customer_name = :customer_name, customer_contact_name = :customer_contact_name, "
     "customer_contact_email = :customer_contact_email, "
@@ -44,14 +46,35 @@ inline constexpr std::string_view kUpdateClaim =
     "activity = :activity, state = :state, state_entered_at = :state_entered_at, "
     "sla_status = :sla_status, next_deadline = :next_deadline, "
     "evidence_count = :evidence_count, facts = :facts, version = :version, "
-    "update_time = :update_time, write_token = :write_token "
-    "WHERE id = :id AND version = :expected_version";
+    "update_time = :update_time, write_token = :write_token, ";
+inline constexpr std::string_view kUpdateClaimWhere =
+    " WHERE id = :id AND version = :expected_version";
 
 inline constexpr std::string_view kSelectClaimVersion =
     "SELECT version, write_token FROM claims WHERE id = :id";
 
+// A claim and its timers in one statement (one round trip, one snapshot): one row per timer, or
+// one row with empty timer columns when it has none.
+inline constexpr std::string_view kSelectClaimWithTimers =
+    "SELECT c.id, c.partner_id, c.mpn_id, c.customer_tenant_id, c.customer_name, "
+    "c.customer_contact_name, c.customer_contact_email, c.customer_contact_phone, "
+    "c.partner_contact_name, c.partner_contact_email, c.partner_contact_phone, c.products, "
+    "c.activity, c.workflow_name, c.workflow_version, c.state, c.state_entered_at, "
+    "c.sla_status, c.next_deadline, c.evidence_count, c.facts, c.version, c.create_time, "
+    "c.update_time, c.created_by, COALESCE(t.name, ''), COALESCE(t.status, ''), "
+    "COALESCE(t.started_at, 0), COALESCE(t.due_at, 0), COALESCE(t.warn_at, 0), "
+    "COALESCE(t.warned, 0), COALESCE(t.remaining_us, 0) "
+    "FROM claims c LEFT JOIN timers t ON t.claim_id = c.id WHERE c.id = :id "
+    "ORDER BY t.position, t.name";
+
 inline constexpr std::string_view kTimerColumns =
     "name, status, started_at, due_at, warn_at, warned, remaining_us";
+inline constexpr std::string_view kInsertTimersPrefix =
+    "INSERT INTO timers (claim_id, name, position, status, started_at, due_at, warn_at, warned, "
+    "remaining_us, next_fire_at) VALUES ";
+inline constexpr std::string_view kTimerRow =
+    "(:claim_id, :name, :position, :status, :started_at, :due_at, :warn_at, :warned, "
+    ":remaining_us, :next_fire_at)";
 inline constexpr std::string_view kSelectTimers =
     "SELECT name, status, started_at, due_at, warn_at, warned, remaining_us FROM timers "
     "WHERE claim_id = :claim_id ORDER BY position, name";
@@ -60,18 +83,22 @@ inline constexpr std::string_view kSelectTimers =
 inline constexpr std::string_view kSelectNextTimerDue =
     "SELECT COALESCE(MIN(next_fire_at), 9223372036854775807) FROM timers";
 
-inline constexpr std::string_view kSelectMaxHistorySequence =
-    "SELECT COALESCE(MAX(sequence), 0) FROM history WHERE claim_id = :claim_id";
-inline constexpr std::string_view kInsertHistory =
+// Multi-row inserts: the prefix, then one row per value (RowsSql), so a decision's entries of
+// one kind take one statement.
+inline constexpr std::string_view kInsertHistoryPrefix =
     "INSERT INTO history (claim_id, sequence, kind, name, actor_id, perspective, time, details) "
-    "VALUES (:claim_id, :sequence, :kind, :name, :actor_id, :perspective, :time, :details)";
+    "VALUES ";
+inline constexpr std::string_view kHistoryRow =
+    "(:claim_id, :sequence, :kind, :name, :actor_id, :perspective, :time, :details)";
 inline constexpr std::string_view kSelectHistory =
     "SELECT sequence, kind, name, actor_id, perspective, time, details FROM history "
     "WHERE claim_id = :claim_id ORDER BY sequence";
 
-inline constexpr std::string_view kInsertComment =
+inline constexpr std::string_view kInsertCommentPrefix =
     "INSERT INTO comments (claim_id, id, author_id, perspective, text, visibility, create_time) "
-    "VALUES (:claim_id, :id, :author_id, :perspective, :text, :visibility, :create_time)";
+    "VALUES ";
+inline constexpr std::string_view kCommentRow =
+    "(:claim_id, :id, :author_id, :perspective, :text, :visibility, :create_time)";
 inline constexpr std::string_view kSelectAllComments =
     "SELECT id, author_id, perspective, text, visibility, create_time FROM comments "
     "WHERE claim_id = :claim_id ORDER BY create_time, id";
@@ -79,10 +106,12 @@ inline constexpr std::string_view kSelectPublicComments =
     "SELECT id, author_id, perspective, text, visibility, create_time FROM comments "
     "WHERE claim_id = :claim_id AND visibility = 'public' ORDER BY create_time, id";
 
-inline constexpr std::string_view kInsertEvidence =
+inline constexpr std::string_view kInsertEvidencePrefix =
     "INSERT INTO evidence (claim_id, id, file_name, content_type, size_bytes, sha256, "
-    "uploaded_by, upload_time, content) VALUES (:claim_id, :id, :file_name, :content_type, "
-    ":size_bytes, :sha256, :uploaded_by, :upload_time, :content)";
+    "uploaded_by, upload_time, content) VALUES ";
+inline constexpr std::string_view kEvidenceRow =
+    "(:claim_id, :id, :file_name, :content_type, :size_bytes, :sha256, :uploaded_by, "
+    ":upload_time, :content)";
 inline constexpr std::string_view kSelectEvidenceMetadata =
     "SELECT id, file_name, content_type, size_bytes, sha256, uploaded_by, upload_time "
     "FROM evidence WHERE claim_id = :claim_id ORDER BY upload_time, id";
@@ -93,19 +122,16 @@ inline constexpr std::string_view kSelectEvidence =
 // Outbox sequences: the counter row is locked until commit, so event-writing transactions
 // commit in sequence order (see migrations/*/0001_initial.sql). Issued last in a transaction to
 // hold that lock as briefly as possible.
-inline constexpr std::string_view kBumpEventCounter =
-    "UPDATE event_counter SET last_sequence = last_sequence + :count WHERE id = 1";
-inline constexpr std::string_view kSelectEventCounter =
-    "SELECT last_sequence FROM event_counter WHERE id = 1";
-inline constexpr std::string_view kInsertEvent =
-    "INSERT INTO events (sequence, type, claim_id, partner_id, time, attributes) "
-    "VALUES (:sequence, :type, :claim_id, :partner_id, :time, :attributes)";
+inline constexpr std::string_view kInsertEventPrefix =
+    "INSERT INTO events (sequence, type, claim_id, partner_id, time, attributes) VALUES ";
+inline constexpr std::string_view kEventRow =
+    "(:sequence, :type, :claim_id, :partner_id, :time, :attributes)";
 inline constexpr std::string_view kSelectEvents =
     "SELECT sequence, type, claim_id, partner_id, time, attributes FROM events "
     "WHERE sequence > :after ORDER BY sequence LIMIT :max_events";
 
-// An expired record no longer guards its request id, so it is removed before the insert that
-// may reuse the id.
+// An expired record no longer guards its request id: when the insert finds the key taken, the
+// expired record is removed and the insert made again.
 inline constexpr std::string_view kDeleteExpiredIdempotencyKey =
     "DELETE FROM idempotency WHERE scope = :scope AND request_id = :request_id "
     "AND expire_time <= :now";
@@ -155,6 +181,11 @@ inline constexpr std::string_view kSelectTimersOfClaimsOrder =
 inline constexpr std::string_view kCommit = "COMMIT";
 inline constexpr std::string_view kRollback = "ROLLBACK";
 
+// `prefix`, then `rows` copies of `row` separated by ", " with every ":name" placeholder
+// renamed ":name_<i>" in the i-th, then `suffix`.
+std::string RowsSql(std::string_view prefix, std::string_view row, size_t rows,
+                    std::string_view suffix = "");
+
 // The statements that differ between backends.
 struct Dialect {
   Backend backend;
@@ -165,13 +196,25 @@ struct Dialect {
   // A transaction whose reads all see one snapshot.
   std::vector<std::string> begin_read;
   std::string select_claim;             // no lock
-  std::string select_claim_for_update;  // locks the row until commit
   // Locks the row for a timer sweep, or returns nothing if another transaction holds it, so a
   // sweeper never waits on a claim while holding timer locks.
   std::string select_claim_for_sweep;
   // Due timers no other sweeper holds, oldest first.
   std::string select_due_timers;
-  std::string upsert_timer;
+  // Timer rows (RowsSql with kTimerRow) are followed by this, so a row that exists is updated.
+  std::string upsert_timer_suffix;
+  // How kUpdateClaimPrefix ends: history_count grows by :history_added and the new count comes
+  // back without a read: on MySQL through LAST_INSERT_ID(expr), on SQLite through RETURNING
+  // (the statement then yields a row when it matched).
+  std::string update_claim;
+  bool update_claim_returns_history_count = false;
+  // A history row's sequence after update_claim: the count it left minus :back (MySQL reads it
+  // with LAST_INSERT_ID()); on SQLite, whose update returned the count, the value itself.
+  std::string history_row_after_update;
+  // The same for the outbox counter: the bump, and how an event row names its sequence.
+  std::string bump_event_counter;
+  bool bump_event_counter_returns = false;
+  std::string event_row_after_bump;
   std::string select_claims_prefix;  // ListClaims, before " WHERE "
 };
 

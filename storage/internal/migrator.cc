@@ -1,5 +1,6 @@
 #include "storage/internal/migrator.h"
 
+#include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 
 #include "absl/status/status.h"
@@ -36,6 +37,35 @@ constexpr std::string_view kBeginExclusive = "BEGIN EXCLUSIVE";
 // MariaDB and MySQL cap user-level lock names at 64 characters.
 constexpr size_t kMaxLockName = 64;
 
+// MySQL has no IF NOT EXISTS for columns and indexes (MariaDB has), and commits each DDL
+// statement by itself: a migration cut short leaves some of its ALTERs done. One of them run
+// again fails with one of these, which means it was applied; each ALTER is atomic, so "done"
+// is all of it. Only MySQL's errors: SQLite migrates in one transaction and never reruns.
+constexpr unsigned kMySqlDuplicateColumn = 1060;
+constexpr unsigned kMySqlDuplicateKeyName = 1061;
+constexpr unsigned kMySqlMultiplePrimaryKey = 1068;
+constexpr unsigned kMySqlCantDropFieldOrKey = 1091;
+
+void RunMigrationStatement(soci::session& session, Backend backend, const std::string& sql) {
+  if (backend != Backend::kMySql) {
+    session << sql;
+    return;
+  }
+  try {
+    session << sql;
+  } catch (const soci::mysql_soci_error& e) {
+    switch (e.err_num_) {
+      case kMySqlDuplicateColumn:
+      case kMySqlDuplicateKeyName:
+      case kMySqlMultiplePrimaryKey:
+      case kMySqlCantDropFieldOrKey:
+        return;
+      default:
+        throw;
+    }
+  }
+}
+
 std::vector<const EmbeddedMigration*> MigrationsFor(Backend backend) {
   std::string_view dialect = DialectFor(backend).name;
   std::vector<const EmbeddedMigration*> out;
@@ -51,7 +81,9 @@ int ApplyPending(soci::session& session, Backend backend) {
   session << kSelectSchemaVersion, soci::into(current);
   for (const EmbeddedMigration* m : MigrationsFor(backend)) {
     if (m->version <= current) continue;
-    for (const std::string& statement : SplitStatements(m->sql)) session << statement;
+    for (const std::string& statement : SplitStatements(m->sql)) {
+      RunMigrationStatement(session, backend, statement);
+    }
     int version = m->version;
     std::string name(m->name);
     int64_t now = EncodeTime(absl::Now());

@@ -28,6 +28,7 @@
 #include "storage/internal/codec.h"
 #include "storage/internal/dialect.h"
 #include "storage/internal/session.h"
+#include "storage/internal/statement.h"
 #include "storage/internal/url.h"
 #include "storage/repository.h"
 #include "storage/soci_repository.h"
@@ -225,35 +226,40 @@ class Bench {
                       details = in::EncodeHistoryDetails(workflow::HistoryEntry()),
                       attributes = "{}", type = "claim_edited", actor = "bench";
     const int64_t state_entered = in::EncodeTime(c.state_entered_at);
+    int64_t history_count = 0;
     try {
       s << dialect.begin_write;
-      s << in::kDeleteExpiredIdempotencyKey, soci::use(rec.scope), soci::use(rec.request_id),
-          soci::use(now_us);
       s << in::kInsertIdempotency, soci::use(rec.scope), soci::use(rec.request_id),
           soci::use(rec.request_hash), soci::use(rec.response), soci::use(expire);
-      soci::statement upd =
-          (s.prepare << in::kUpdateClaim, soci::use(c.fields.mpn_id), soci::use(empty),
-           soci::use(empty), soci::use(empty), soci::use(empty), soci::use(empty), soci::use(empty),
-           soci::use(empty), soci::use(empty), soci::use(products), soci::use(empty),
-           soci::use(c.state), soci::use(state_entered), soci::use(sla), soci::use(due),
-           soci::use(evidence), soci::use(facts), soci::use(version), soci::use(now_us),
-           soci::use(token), soci::use(c.id), soci::use(expected));
-      upd.execute(true);
-      if (upd.get_affected_rows() != 1) Die("direct: version conflict");
-      s << dialect.upsert_timer, soci::use(c.id), soci::use(c.timers[0].name), soci::use(position),
-          soci::use(armed), soci::use(started), soci::use(due), soci::use(never), soci::use(warned),
-          soci::use(zero), soci::use(due);
-      int64_t sequence = 0;
-      s << in::kSelectMaxHistorySequence, soci::use(c.id), soci::into(sequence);
-      ++sequence;
-      s << in::kInsertHistory, soci::use(c.id), soci::use(sequence), soci::use(kind),
-          soci::use(kind), soci::use(actor), soci::use(perspective), soci::use(now_us),
-          soci::use(details);
-      s << in::kBumpEventCounter, soci::use(one);
+      in::Conn conn(s, direct_statements_);
+      in::Stmt upd(conn);
+      if (dialect.update_claim_returns_history_count) upd.Into(history_count);
+      upd.Use(c.fields.mpn_id).Use(empty).Use(empty).Use(empty).Use(empty).Use(empty).Use(empty);
+      upd.Use(empty).Use(empty).Use(products).Use(empty).Use(c.state).Use(state_entered).Use(sla);
+      upd.Use(due).Use(evidence).Use(facts).Use(version).Use(now_us).Use(token).Use(one);
+      upd.Use(c.id).Use(expected);
+      const bool returned = upd.Run(dialect.update_claim);
+      if (!(dialect.update_claim_returns_history_count ? returned : upd.AffectedRows() == 1)) {
+        Die("direct: version conflict");
+      }
+      s << in::RowsSql(in::kInsertTimersPrefix, in::kTimerRow, 1, dialect.upsert_timer_suffix),
+          soci::use(c.id), soci::use(c.timers[0].name), soci::use(position), soci::use(armed),
+          soci::use(started), soci::use(due), soci::use(never), soci::use(warned), soci::use(zero),
+          soci::use(due);
+      const int64_t history_number = dialect.update_claim_returns_history_count ? history_count : 0;
+      s << in::RowsSql(in::kInsertHistoryPrefix, dialect.history_row_after_update, 1),
+          soci::use(c.id), soci::use(history_number), soci::use(kind), soci::use(kind),
+          soci::use(actor), soci::use(perspective), soci::use(now_us), soci::use(details);
       int64_t last = 0;
-      s << in::kSelectEventCounter, soci::into(last);
-      s << in::kInsertEvent, soci::use(last), soci::use(type), soci::use(c.id),
-          soci::use(c.partner_id), soci::use(now_us), soci::use(attributes);
+      if (dialect.bump_event_counter_returns) {
+        s << dialect.bump_event_counter, soci::use(one), soci::into(last);
+      } else {
+        s << dialect.bump_event_counter, soci::use(one);
+      }
+      const int64_t event_number = dialect.bump_event_counter_returns ? last : 0;
+      s << in::RowsSql(in::kInsertEventPrefix, dialect.event_row_after_bump, 1),
+          soci::use(event_number), soci::use(type), soci::use(c.id), soci::use(c.partner_id),
+          soci::use(now_us), soci::use(attributes);
       s << in::kCommit;
     } catch (const std::exception& e) {
       Die(absl::StrCat("direct: ", e.what()));
@@ -268,6 +274,7 @@ class Bench {
   in::ConnectionTarget target_;
   std::vector<std::vector<workflow::Claim>> repo_claims_, direct_claims_;
   std::vector<std::unique_ptr<soci::session>> sessions_;
+  std::atomic<int64_t> direct_statements_{0};
 };
 
 std::string RandomName(std::string_view prefix) {

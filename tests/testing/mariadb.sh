@@ -3,6 +3,11 @@
 # port, started and stopped by PID. Writes the root URL to DIR/url.
 #   mariadb.sh start DIR    mariadb.sh stop DIR    mariadb.sh restart DIR (same port, same data)
 #   mariadb.sh resume DIR   (after a stop: start again on the same port with the same data)
+# The default is fsync-light (innodb_flush_log_at_trx_commit=2, no binary log), for fast tests.
+# CLAIMS_MARIADB_DURABLE=1 configures the server as production ones are: the redo log flushed
+# and synced at every commit, the binary log on (ROW) and synced at every commit, so a commit
+# costs what it costs in production (benchmarks). CLAIMS_MARIADB_BUFFER_POOL sets the InnoDB
+# buffer pool (default 256M). Both are remembered in DIR for restart and resume.
 set -euo pipefail
 cmd=${1:?start|stop|restart|resume}
 dir=$(mkdir -p "${2:?DIR}" && cd "$2" && pwd)
@@ -25,6 +30,14 @@ free_port() {
 start() {
   local port=${1:-}
   [ -n "$port" ] || port=$(free_port)
+  local durable=${CLAIMS_MARIADB_DURABLE:-0} pool=${CLAIMS_MARIADB_BUFFER_POOL:-256M}
+  if [ -f "$dir/settings" ]; then read -r durable pool <"$dir/settings"; fi
+  echo "$durable $pool" >"$dir/settings"
+  local flush=(--innodb-flush-log-at-trx-commit=2)
+  if [ "$durable" = 1 ]; then
+    flush=(--innodb-flush-log-at-trx-commit=1 --sync-binlog=1 --log-bin="$dir/data/binlog"
+           --server-id=1)
+  fi
   if [ ! -d "$dir/data/mysql" ]; then
     rm -rf "$dir/data"
     mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
@@ -32,7 +45,7 @@ start() {
   fi
   mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysqld.sock" --port="$port" \
     --bind-address=127.0.0.1 --user="$(id -un)" --skip-name-resolve --log-error="$dir/error.log" \
-    --pid-file="$dir/mysqld.pid" --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
+    --pid-file="$dir/mysqld.pid" --innodb-buffer-pool-size="$pool" "${flush[@]}" \
     --max-connections=500 --binlog-format=ROW &
   echo $! >"$dir/pid"
   echo "$port" >"$dir/port"
@@ -42,7 +55,7 @@ start() {
         "CREATE USER IF NOT EXISTS 'claims'@'127.0.0.1' IDENTIFIED BY 'claims';
          GRANT ALL ON *.* TO 'claims'@'127.0.0.1'; FLUSH PRIVILEGES;"
       echo "mysql://claims:claims@127.0.0.1:$port/" >"$dir/url"
-      echo "mariadb: listening on 127.0.0.1:$port (pid $(cat "$dir/pid"))"
+      echo "mariadb: listening on 127.0.0.1:$port (pid $(cat "$dir/pid"), durable=$durable)"
       return 0
     fi
     kill -0 "$(cat "$dir/pid")" 2>/dev/null || { cat "$dir/error.log" >&2; exit 1; }
@@ -54,7 +67,7 @@ start() {
 }
 
 case "$cmd" in
-  start) stop; rm -rf "$dir/data"; start ;;
+  start) stop; rm -rf "$dir/data" "$dir/settings"; start ;;
   stop) stop ;;
   restart|resume) port=$(cat "$dir/port"); stop; start "$port" ;;
   *) echo "usage: $0 start|stop|restart|resume DIR" >&2; exit 2 ;;

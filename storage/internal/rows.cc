@@ -1,0 +1,137 @@
+#include "storage/internal/rows.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "storage/internal/codec.h"
+#include "storage/internal/status_macros.h"
+#include "storage/internal/strings.h"
+
+namespace claims::storage::internal {
+
+using workflow::Claim;
+
+void ClaimRow::BindInto(Stmt& st) {
+  st.Into(id).Into(partner_id).Into(mpn_id).Into(customer_tenant_id).Into(customer_name);
+  st.Into(customer_contact_name).Into(customer_contact_email).Into(customer_contact_phone);
+  st.Into(partner_contact_name).Into(partner_contact_email).Into(partner_contact_phone);
+  st.Into(products).Into(activity).Into(workflow_name).Into(workflow_version).Into(state);
+  st.Into(state_entered_at).Into(sla_status).Into(next_deadline).Into(evidence_count);
+  st.Into(facts).Into(version).Into(create_time).Into(update_time).Into(created_by);
+}
+
+ClaimRow ToRow(const Claim& c) {
+  ClaimRow r;
+  r.id = c.id;
+  r.partner_id = c.partner_id;
+  r.mpn_id = c.fields.mpn_id;
+  r.customer_tenant_id = c.fields.customer.tenant_id;
+  r.customer_name = c.fields.customer.name;
+  r.customer_contact_name = c.fields.customer_contact.name;
+  r.customer_contact_email = c.fields.customer_contact.email;
+  r.customer_contact_phone = c.fields.customer_contact.phone;
+  r.partner_contact_name = c.fields.partner_contact.name;
+  r.partner_contact_email = c.fields.partner_contact.email;
+  r.partner_contact_phone = c.fields.partner_contact.phone;
+  r.products = EncodeStringList(c.fields.products);
+  r.activity = c.fields.activity;
+  r.workflow_name = c.workflow_name;
+  r.workflow_version = c.workflow_version;
+  r.state = c.state;
+  r.state_entered_at = EncodeTime(c.state_entered_at);
+  r.sla_status = std::string(SlaStatusName(c.sla_status));
+  r.next_deadline = EncodeTime(c.next_deadline);
+  r.evidence_count = c.evidence_count;
+  r.facts = EncodeFacts(c.facts);
+  r.version = c.version;
+  r.create_time = EncodeTime(c.create_time);
+  r.update_time = EncodeTime(c.update_time);
+  r.created_by = c.created_by;
+  return r;
+}
+
+absl::StatusOr<Claim> FromRow(const ClaimRow& r) {
+  Claim c;
+  c.id = r.id;
+  c.partner_id = r.partner_id;
+  c.fields.mpn_id = r.mpn_id;
+  c.fields.customer = {r.customer_tenant_id, r.customer_name};
+  c.fields.customer_contact = {r.customer_contact_name, r.customer_contact_email,
+                               r.customer_contact_phone};
+  c.fields.partner_contact = {r.partner_contact_name, r.partner_contact_email,
+                              r.partner_contact_phone};
+  ASSIGN_OR_RETURN(c.fields.products, DecodeStringList(r.products));
+  c.fields.activity = r.activity;
+  c.workflow_name = r.workflow_name;
+  c.workflow_version = r.workflow_version;
+  c.state = r.state;
+  c.state_entered_at = DecodeTime(r.state_entered_at);
+  ASSIGN_OR_RETURN(c.sla_status, ParseSlaStatus(r.sla_status));
+  c.next_deadline = DecodeTime(r.next_deadline);
+  c.evidence_count = r.evidence_count;
+  ASSIGN_OR_RETURN(c.facts, DecodeFacts(r.facts));
+  c.version = r.version;
+  c.create_time = DecodeTime(r.create_time);
+  c.update_time = DecodeTime(r.update_time);
+  c.created_by = r.created_by;
+  return c;
+}
+
+void TimerRow::BindInto(Stmt& st) {
+  st.Into(name).Into(status).Into(started_at).Into(due_at).Into(warn_at).Into(warned);
+  st.Into(remaining_us);
+}
+
+absl::StatusOr<workflow::TimerInstance> TimerRow::ToTimer() const {
+  workflow::TimerInstance t;
+  t.name = name;
+  ASSIGN_OR_RETURN(t.status, ParseTimerStatus(status));
+  t.started_at = DecodeTime(started_at);
+  t.due_at = DecodeTime(due_at);
+  t.warn_at = DecodeTime(warn_at);
+  t.warned = warned != 0;
+  t.remaining = DecodeDuration(remaining_us);
+  return t;
+}
+
+absl::StatusOr<std::optional<Claim>> LoadClaim(Conn& conn, std::string_view select,
+                                               std::string_view claim_id) {
+  ClaimRow row;
+  std::string id(claim_id);
+  Stmt st(conn);
+  row.BindInto(st);
+  st.Use(id);
+  if (!st.Run(select)) return std::optional<Claim>();
+  ASSIGN_OR_RETURN(Claim claim, FromRow(row));
+  TimerRow timer;
+  Stmt timers(conn);
+  timer.BindInto(timers);
+  timers.Use(id);
+  for (bool more = timers.Run(kSelectTimers); more; more = timers.Fetch()) {
+    ASSIGN_OR_RETURN(workflow::TimerInstance t, timer.ToTimer());
+    claim.timers.push_back(std::move(t));
+  }
+  return std::optional<Claim>(std::move(claim));
+}
+
+std::string ListClaimsSql(const Dialect& dialect, const ClaimFilter& filter, bool has_key) {
+  std::vector<absl::string_view> conditions;
+  if (!filter.partner_id.empty()) conditions.push_back(Av(kCondPartner));
+  if (filter.state) conditions.push_back(Av(kCondState));
+  if (filter.sla_breached) {
+    conditions.push_back(Av(*filter.sla_breached ? kCondBreached : kCondNotBreached));
+  }
+  if (filter.deadline_before) conditions.push_back(Av(kCondDeadlineBefore));
+  if (filter.deadline_after) conditions.push_back(Av(kCondDeadlineAfter));
+  if (filter.created_after) conditions.push_back(Av(kCondCreatedAfter));
+  if (filter.created_before) conditions.push_back(Av(kCondCreatedBefore));
+  if (has_key) conditions.push_back(Av(kCondAfterKey));
+  std::string sql = dialect.select_claims_prefix;
+  if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
+  absl::StrAppend(&sql, Av(kListClaimsOrder));
+  return sql;
+}
+
+}  // namespace claims::storage::internal
