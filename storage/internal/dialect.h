@@ -195,7 +195,7 @@ struct Dialect {
   std::string begin_write;
   // A transaction whose reads all see one snapshot.
   std::vector<std::string> begin_read;
-  std::string select_claim;             // no lock
+  std::string select_claim;  // no lock
   // Locks the row for a timer sweep, or returns nothing if another transaction holds it, so a
   // sweeper never waits on a claim while holding timer locks.
   std::string select_claim_for_sweep;
