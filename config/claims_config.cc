@@ -223,6 +223,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
   auto positive = [](const int& v) { return v > 0; };
   int max_sleep_seconds = static_cast<int>(absl::ToInt64Seconds(config.scheduler.max_sleep));
   int retention_hours = static_cast<int>(absl::ToInt64Hours(config.idempotency_retention));
+  int event_retention_hours = static_cast<int>(absl::ToInt64Hours(config.database.event_retention));
   int watch_seconds = static_cast<int>(absl::ToInt64Seconds(config.workflows.watch_interval));
   int grace_seconds = static_cast<int>(absl::ToInt64Seconds(config.shutdown_grace));
   std::string clock = "system";
@@ -243,7 +244,14 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                                             "database.pool_size", positive)},
                   {"max_evidence_bytes", Scalar<int64_t>(config.database.max_evidence_bytes,
                                                          problems, "database.max_evidence_bytes",
-                                                         [](const int64_t& v) { return v > 0; })}},
+                                                         [](const int64_t& v) { return v > 0; })},
+                  {"event_partitions",
+                   Scalar<int>(config.database.event_partitions, problems,
+                               "database.event_partitions",
+                               [](const int& v) { return v >= 1 && v <= 1024; })},
+                  {"event_retention_hours",
+                   Scalar<int>(event_retention_hours, problems, "database.event_retention_hours",
+                               [](const int& v) { return v >= 0; })}},
                  problems);
            }},
           {"workflows",
@@ -324,6 +332,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
   }
   config.scheduler.max_sleep = absl::Seconds(max_sleep_seconds);
   config.idempotency_retention = absl::Hours(retention_hours);
+  config.database.event_retention = absl::Hours(event_retention_hours);
   config.workflows.watch_interval = absl::Seconds(watch_seconds);
   config.shutdown_grace = absl::Seconds(grace_seconds);
   config.log_format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;

@@ -19,6 +19,8 @@ struct DatabaseConfig {
   std::string url = "sqlite:claims.db";
   int pool_size = 4;
   int64_t max_evidence_bytes = 10 * 1024 * 1024;
+  int event_partitions = 8;                           // outbox partitions new claims spread over
+  absl::Duration event_retention = absl::Hours(168);  // outbox events kept; zero: forever
 };
 
 struct WorkflowsConfig {

@@ -22,18 +22,19 @@
 namespace claims::server {
 namespace {
 
-// Writes the outbox to one caller: events after its cursor as the feed hands them over, then
-// waits for more, until the caller cancels. Deletes itself when gRPC is done with it.
+// Writes the outbox to one caller: events after its position as the feed hands them over,
+// each with the cursor to resume after it, then waits for more, until the caller cancels or
+// the server shuts down. Deletes itself when gRPC is done with it.
 class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event>,
                                  public StreamRegistry::Stream {
  public:
   EventStreamReactor(EventFeed& feed, StreamRegistry& registry, Caller caller,
-                     const pb::StreamEventsRequest& request)
+                     const pb::StreamEventsRequest& request, StreamPosition position)
       : feed_(feed),
         registry_(registry),
         caller_(std::move(caller)),
         types_(request.types().begin(), request.types().end()),
-        cursor_(request.after_sequence()) {
+        position_(position) {
     std::lock_guard lock(mu_);
     if (!registry_.Add(this)) {
       FinishLocked(StreamRegistry::ShuttingDown());
@@ -81,19 +82,28 @@ class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event>,
   }
 
   void AwaitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    feed_.Await(this, cursor_,
-                [this](std::vector<workflow::Event> events) { Deliver(std::move(events)); });
+    feed_.Await(this, position_, [this](absl::StatusOr<std::vector<storage::OutboxEvent>> events) {
+      Deliver(std::move(events));
+    });
   }
 
-  void Deliver(std::vector<workflow::Event> events) {
+  void Deliver(absl::StatusOr<std::vector<storage::OutboxEvent>> events) {
     std::lock_guard lock(mu_);
     if (finished_) return;
-    // The cursor moves past events the caller may not see too, so they are never re-read.
-    cursor_ = events.back().sequence;
+    if (!events.ok()) {
+      FinishLocked(ToGrpcStatus(WithErrorInfo(events.status(), "CURSOR_EXPIRED")));
+      return;
+    }
+    // The position moves past events the caller may not see too, so they are never re-read.
+    position_.after_sequence = events->back().event.sequence;
     pending_.clear();
     next_ = 0;
-    for (const auto& event : events) {
-      if (Visible(event)) ToProto(event, &pending_.emplace_back());
+    for (const storage::OutboxEvent& event : *events) {
+      if (!Visible(event.event)) continue;
+      pb::Event& out = pending_.emplace_back();
+      ToProto(event.event, &out);
+      out.set_partition(event.partition);
+      out.set_cursor(EncodeCursor({position_.partition, event.event.sequence}));
     }
     WriteNextLocked();
   }
@@ -120,7 +130,7 @@ class EventStreamReactor final : public grpc::ServerWriteReactor<pb::Event>,
   const Caller caller_;
   const std::set<std::string> types_;
   std::mutex mu_;
-  int64_t cursor_ ABSL_GUARDED_BY(mu_);
+  StreamPosition position_ ABSL_GUARDED_BY(mu_);
   // Elements stay put while a write of one is outstanding: Deliver runs only between writes.
   std::vector<pb::Event> pending_ ABSL_GUARDED_BY(mu_);
   std::size_t next_ ABSL_GUARDED_BY(mu_) = 0;
@@ -296,12 +306,36 @@ grpc::ServerWriteReactor<pb::Event>* ClaimsService::StreamEvents(
     status =
         InvalidArgument("after_sequence must not be negative", {{"after_sequence", "negative"}});
   }
+  // Where to start: the cursor's position, or after_sequence over the requested partitions.
+  StreamPosition position{std::nullopt, request->after_sequence()};
+  if (status.ok() && !request->cursor().empty()) {
+    absl::StatusOr<StreamPosition> decoded = DecodeCursor(request->cursor());
+    if (!decoded.ok()) {
+      status = InvalidArgument(std::string(decoded.status().message()), {{"cursor", "malformed"}});
+    } else if (request->after_sequence() != 0) {
+      status = InvalidArgument("give either a cursor or after_sequence, not both",
+                               {{"after_sequence", "set together with cursor"}});
+    } else if (request->has_partition() && decoded->partition != request->partition()) {
+      status = InvalidArgument("the cursor belongs to a stream of another partition",
+                               {{"partition", "not the cursor's partition"}});
+    } else {
+      position = *decoded;
+    }
+  } else if (request->has_partition()) {
+    position.partition = request->partition();
+  }
+  if (status.ok() && position.partition.has_value() &&
+      (*position.partition < 0 || *position.partition >= events_.partitions())) {
+    status = InvalidArgument(
+        "partition must be between 0 and " + std::to_string(events_.partitions() - 1),
+        {{request->cursor().empty() ? "partition" : "cursor", "out of range"}});
+  }
   if (!status.ok()) {
     const grpc::Status refused = ToGrpcStatus(status);
     streams_.Finished(caller.ok() ? *caller : Caller(), refused, absl::ZeroDuration());
     return new RefusedStream(refused);
   }
-  return new EventStreamReactor(events_, streams_, *std::move(caller), *request);
+  return new EventStreamReactor(events_, streams_, *std::move(caller), *request, position);
 }
 
 }  // namespace claims::server

@@ -1,16 +1,51 @@
 #include "server/event_feed.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
+#include <utility>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "spdlog/spdlog.h"
 
 namespace claims::server {
 namespace {
 
 constexpr int kBatch = 500;
+constexpr char kCursorVersion[] = "1";
+constexpr char kEveryPartition[] = "*";
 
 }  // namespace
+
+std::string EncodeCursor(const StreamPosition& position) {
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      kCursorVersion, ":",
+      position.partition.has_value() ? absl::StrCat(*position.partition) : kEveryPartition, ":",
+      position.after_sequence));
+}
+
+absl::StatusOr<StreamPosition> DecodeCursor(std::string_view cursor) {
+  const absl::Status invalid = absl::InvalidArgumentError("cursor is not one this service made");
+  std::string text;
+  if (!absl::WebSafeBase64Unescape(absl::string_view(cursor.data(), cursor.size()), &text)) {
+    return invalid;
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
+  if (parts.size() != 3 || parts[0] != kCursorVersion) return invalid;
+  StreamPosition position;
+  if (parts[1] != kEveryPartition) {
+    int partition = 0;
+    if (!absl::SimpleAtoi(parts[1], &partition) || partition < 0) return invalid;
+    position.partition = partition;
+  }
+  if (!absl::SimpleAtoi(parts[2], &position.after_sequence) || position.after_sequence < 0) {
+    return invalid;
+  }
+  return position;
+}
 
 EventFeed::EventFeed(storage::Repository& repository, absl::Duration poll_interval)
     : repository_(repository), poll_interval_(poll_interval) {}
@@ -33,11 +68,11 @@ void EventFeed::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void EventFeed::Await(const void* owner, int64_t after_sequence, Delivery deliver) {
+void EventFeed::Await(const void* owner, const StreamPosition& position, Delivery deliver) {
   {
     std::lock_guard lock(mu_);
     if (closed_.count(owner) > 0) return;
-    waiters_.emplace(owner, Waiter{after_sequence, std::move(deliver)});
+    waiters_.emplace(owner, Waiter{position, std::move(deliver)});
     notified_ = true;  // a new waiter may be behind: read for it now
   }
   wake_.notify_all();
@@ -69,7 +104,8 @@ void EventFeed::Notify() {
 
 void EventFeed::Loop() {
   for (;;) {
-    int64_t from = std::numeric_limits<int64_t>::max();
+    // Per partition filter (nullopt: every partition), the earliest position waiting on it.
+    std::map<std::optional<int>, int64_t> reads;
     {
       std::unique_lock lock(mu_);
       wake_.wait_for(lock, absl::ToChronoMilliseconds(poll_interval_),
@@ -77,46 +113,64 @@ void EventFeed::Loop() {
                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || notified_; });
       if (stopping_) return;
       notified_ = false;
-      for (const auto& [owner, waiter] : waiters_) from = std::min(from, waiter.after_sequence);
-    }
-    if (from == std::numeric_limits<int64_t>::max()) continue;
-
-    absl::StatusOr<std::vector<workflow::Event>> events = repository_.ReadEvents(from, kBatch);
-    if (!events.ok()) {
-      spdlog::warn("reading the outbox failed: {}", events.status().ToString());
-      continue;
-    }
-    if (events->empty()) continue;
-
-    // Take the waiters the batch satisfies; deliver outside the lock so a delivery may wait
-    // again without deadlocking.
-    std::vector<std::pair<const void*, Waiter>> ready;
-    {
-      std::lock_guard lock(mu_);
-      for (auto it = waiters_.begin(); it != waiters_.end();) {
-        if (events->back().sequence > it->second.after_sequence) {
-          delivering_.insert(it->first);
-          ready.emplace_back(it->first, std::move(it->second));
-          it = waiters_.erase(it);
-        } else {
-          ++it;
-        }
+      for (const auto& [owner, waiter] : waiters_) {
+        auto [it, added] = reads.emplace(waiter.position.partition, waiter.position.after_sequence);
+        if (!added) it->second = std::min(it->second, waiter.position.after_sequence);
       }
-      // A full batch may leave more behind it.
-      if (static_cast<int>(events->size()) == kBatch) notified_ = true;
     }
-    for (auto& [owner, waiter] : ready) {
-      std::vector<workflow::Event> mine;
-      for (const auto& event : *events) {
-        if (event.sequence > waiter.after_sequence) mine.push_back(event);
+    for (const auto& [partition, from] : reads) Serve(partition, from);
+  }
+}
+
+void EventFeed::Serve(std::optional<int> partition, int64_t from) {
+  absl::StatusOr<storage::EventPage> page = repository_.ReadOutbox({from, partition, kBatch});
+  if (!page.ok()) {
+    spdlog::warn("reading the outbox failed: {}", page.status().ToString());
+    return;
+  }
+  const std::vector<storage::OutboxEvent>& events = page->events;
+  // Take the waiters the read satisfies; deliver outside the lock so a delivery may wait
+  // again without deadlocking.
+  std::vector<std::pair<const void*, Waiter>> ready;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      const StreamPosition& at = it->second.position;
+      const bool expired = at.after_sequence > 0 && at.after_sequence < page->purged_through;
+      // A waiter that came after the read began may be behind where it started: the read says
+      // nothing about the events it needs, and the next round reads for it (Await notified).
+      const bool covered = at.partition == partition && at.after_sequence >= from;
+      if (covered &&
+          (expired || (!events.empty() && events.back().event.sequence > at.after_sequence))) {
+        delivering_.insert(it->first);
+        ready.emplace_back(it->first, std::move(it->second));
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    // A full batch may leave more behind it.
+    if (static_cast<int>(events.size()) == kBatch) notified_ = true;
+  }
+  for (auto& [owner, waiter] : ready) {
+    const int64_t after = waiter.position.after_sequence;
+    if (after > 0 && after < page->purged_through) {
+      waiter.deliver(absl::OutOfRangeError(
+          absl::StrCat("the outbox no longer holds the events after sequence ", after,
+                       ": retention removed everything up to ", page->purged_through,
+                       "; start again from the beginning (after_sequence 0) or a newer cursor")));
+    } else {
+      std::vector<storage::OutboxEvent> mine;
+      for (const auto& event : events) {
+        if (event.event.sequence > after) mine.push_back(event);
       }
       waiter.deliver(std::move(mine));
-      {
-        std::lock_guard lock(mu_);
-        delivering_.erase(owner);
-      }
-      delivered_.notify_all();
     }
+    {
+      std::lock_guard lock(mu_);
+      delivering_.erase(owner);
+    }
+    delivered_.notify_all();
   }
 }
 

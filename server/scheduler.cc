@@ -90,13 +90,24 @@ void TimerScheduler::Loop() {
   absl::Time next_purge = absl::InfinitePast();
   for (;;) {
     if (clock_.Now() >= next_purge) {
+      // Retention: expired idempotency records and outbox events past event_retention, each a
+      // bounded amount a call; a backlog is worked off a call a second rather than all at once.
+      bool backlog = false;
       absl::StatusOr<int64_t> purged = repository_.PurgeExpiredIdempotencyRecords(clock_.Now());
       if (!purged.ok()) {
         spdlog::warn("purging idempotency records failed: {}", purged.status().ToString());
       } else if (*purged > 0) {
         spdlog::info("purged {} expired idempotency records", *purged);
+        backlog = *purged >= storage::kPurgeLimitPerCall;
       }
-      next_purge = clock_.Now() + kPurgeInterval;
+      absl::StatusOr<int64_t> events = repository_.PurgeOldEvents(clock_.Now());
+      if (!events.ok()) {
+        spdlog::warn("purging old outbox events failed: {}", events.status().ToString());
+      } else if (*events > 0) {
+        spdlog::info("purged {} outbox events past their retention", *events);
+        backlog = backlog || *events >= storage::kPurgeLimitPerCall;
+      }
+      next_purge = clock_.Now() + (backlog ? absl::Seconds(1) : kPurgeInterval);
     }
     absl::Duration sleep = options_.max_sleep;
     absl::StatusOr<int> fired = RunOnce();

@@ -80,6 +80,31 @@ struct FiredTimer {
   std::string to_state;
 };
 
+// An outbox event with the partition it belongs to: its claim's, fixed when the claim was
+// created.
+struct OutboxEvent {
+  workflow::Event event;
+  int partition = 0;
+};
+
+// Which outbox events to read.
+struct EventQuery {
+  int64_t after_sequence = 0;    // events with a larger sequence
+  std::optional<int> partition;  // only this partition's; nullopt: every partition
+  int max_events = 100;
+};
+
+struct EventPage {
+  std::vector<OutboxEvent> events;  // ascending sequence, at most max_events
+  // Every sequence at or below this was removed by retention (0: nothing was), read after the
+  // events: a reader whose position is positive and below it has missed events.
+  int64_t purged_through = 0;
+};
+
+// The most one call of a purge method removes, so a large backlog never holds its caller for
+// long: a call that returns this many leaves more for the next.
+inline constexpr int64_t kPurgeLimitPerCall = 10000;
+
 // How the repository's connections and transactions are doing, for metrics. Counters only grow.
 struct StorageStats {
   int pool_size = 0;
@@ -155,12 +180,36 @@ class Repository {
   // When the earliest armed timer next needs a sweep; InfiniteFuture if none.
   virtual absl::StatusOr<absl::Time> NextTimerDue() = 0;
 
-  // Outbox events with sequence > after_sequence, in sequence order, at most max_events.
-  virtual absl::StatusOr<std::vector<workflow::Event>> ReadEvents(int64_t after_sequence,
-                                                                  int max_events) = 0;
+  // Outbox events after query.after_sequence, in sequence order. Sequences are one order over
+  // every partition, consistent with the order each claim's transactions committed, and become
+  // visible in that order: a reader that resumes after the last sequence it saw never misses an
+  // event committed later, and never sees one twice. INVALID_ARGUMENT for a negative position,
+  // a partition outside [0, EventPartitions()) or a non-positive max_events.
+  virtual absl::StatusOr<EventPage> ReadOutbox(const EventQuery& query) = 0;
 
-  // Removes idempotency records that expired before `now`; returns how many.
+  // ReadOutbox over every partition, the events alone.
+  absl::StatusOr<std::vector<workflow::Event>> ReadEvents(int64_t after_sequence, int max_events) {
+    absl::StatusOr<EventPage> page = ReadOutbox({after_sequence, std::nullopt, max_events});
+    if (!page.ok()) return page.status();
+    std::vector<workflow::Event> events;
+    events.reserve(page->events.size());
+    for (OutboxEvent& e : page->events) events.push_back(std::move(e.event));
+    return events;
+  }
+
+  // How many partitions new claims are spread over (StorageOptions::event_partitions).
+  virtual int EventPartitions() const = 0;
+
+  // Removes idempotency records that expired at or before `now`, in batches of a few hundred
+  // rows, each its own short transaction, so writers never wait long behind it; returns how
+  // many (at most kPurgeLimitPerCall).
   virtual absl::StatusOr<int64_t> PurgeExpiredIdempotencyRecords(absl::Time now) = 0;
+
+  // Removes outbox events older than the configured retention (StorageOptions::event_retention)
+  // at `now`, oldest first, in batches as above; returns how many (at most kPurgeLimitPerCall,
+  // give or take a batch). Readers then find
+  // EventPage::purged_through above the positions they could resume from.
+  virtual absl::StatusOr<int64_t> PurgeOldEvents(absl::Time now) = 0;
 
   // Whether the database answers a trivial query within `timeout`, on a connection of its own
   // (never waits for the pool, never retries), so a health check tells a dead database from a

@@ -216,7 +216,10 @@ absl::Status SociRepository::WriteDecision(Conn& s, const Claim& after, const De
     ins.Use(row.activity).Use(row.workflow_name).Use(row.workflow_version).Use(row.state);
     ins.Use(row.state_entered_at).Use(row.sla_status).Use(row.next_deadline);
     ins.Use(row.evidence_count).Use(row.facts).Use(row.version).Use(row.create_time);
+    // The outbox partition is fixed here for the claim's life (PartitionOf).
+    const int partition = PartitionOf(row.id, options_.event_partitions);
     ins.Use(row.update_time).Use(row.created_by).Use(write_token).Use(history_added);
+    ins.Use(partition);
     ins.Run(kInsertClaim);
     for (int64_t i = 0; i < history_added; ++i) history_numbers[static_cast<size_t>(i)] = i + 1;
   } else {

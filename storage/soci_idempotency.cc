@@ -49,16 +49,25 @@ absl::StatusOr<std::optional<IdempotencyRecord>> SociRepository::FindIdempotency
 }
 
 absl::StatusOr<int64_t> SociRepository::PurgeExpiredIdempotencyRecords(absl::Time now) {
+  // A few hundred rows a statement, each committed by itself: a writer waits behind one batch
+  // at most, never behind the whole backlog.
+  constexpr int kBatch = 500;
   int64_t purged = 0;
   const int64_t now_value = EncodeTime(now);
-  RETURN_IF_ERROR(
-      Transact("PurgeExpiredIdempotencyRecords", TxMode::kNone, [&](Conn& s) -> absl::Status {
-        Stmt st(s);
-        st.Use(now_value);
-        st.Run(kPurgeIdempotency);
-        purged = st.AffectedRows();
-        return absl::OkStatus();
-      }));
+  while (purged < kPurgeLimitPerCall) {
+    int64_t removed = 0;
+    RETURN_IF_ERROR(
+        Transact("PurgeExpiredIdempotencyRecords", TxMode::kNone, [&](Conn& s) -> absl::Status {
+          const int limit = kBatch;
+          Stmt st(s);
+          st.Use(now_value).Use(limit);
+          st.Run(dialect_.purge_idempotency_batch);
+          removed = st.AffectedRows();
+          return absl::OkStatus();
+        }));
+    purged += removed;
+    if (removed < kBatch) break;
+  }
   return purged;
 }
 

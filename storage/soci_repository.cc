@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -274,6 +275,13 @@ absl::Status CheckOptions(const StorageOptions& options) {
   if (options.busy_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("busy_timeout must not be negative");
   }
+  if (options.event_partitions < 1 || options.event_partitions > kMaxEventPartitions) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event_partitions must be between 1 and ", kMaxEventPartitions));
+  }
+  if (options.event_retention < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("event_retention must not be negative");
+  }
   return absl::OkStatus();
 }
 
@@ -300,10 +308,10 @@ absl::StatusOr<std::unique_ptr<SociRepository>> OpenPool(const StorageOptions& o
   return repo;
 }
 
-absl::StatusOr<int> MigrateOpen(SociRepository& repo) {
+absl::StatusOr<int> MigrateOpen(SociRepository& repo, int up_to = std::numeric_limits<int>::max()) {
   try {
     return internal::Migrate(repo.FirstSessionForSetup(), repo.target().backend,
-                             repo.target().database);
+                             repo.target().database, up_to);
   } catch (...) {
     return OpenFailure("migrating the database");
   }
@@ -481,6 +489,26 @@ void SetWriteHookForTest(Repository& repository,
   // Only repositories from OpenSociRepository have the hook; anything else is a test bug.
   if (repo == nullptr) std::abort();
   repo->SetWriteHook(std::move(hook));
+}
+
+absl::StatusOr<int> MigrateDatabaseForTest(const StorageOptions& options, int version) {
+  StorageOptions one = options;
+  one.pool_size = 1;
+  ASSIGN_OR_RETURN(std::unique_ptr<SociRepository> repo, OpenPool(one));
+  return MigrateOpen(*repo, version);
+}
+
+absl::Status ExecuteSqlForTest(const StorageOptions& options,
+                               const std::vector<std::string>& statements) {
+  StorageOptions one = options;
+  one.pool_size = 1;
+  ASSIGN_OR_RETURN(std::unique_ptr<SociRepository> repo, OpenPool(one));
+  try {
+    for (const std::string& sql : statements) repo->FirstSessionForSetup() << sql;
+  } catch (...) {
+    return OpenFailure("running test SQL");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace claims::storage

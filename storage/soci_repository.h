@@ -14,6 +14,8 @@
 
 namespace claims::storage {
 
+inline constexpr int kMaxEventPartitions = 1024;
+
 struct StorageOptions {
   // "sqlite:claims.db" (relative or absolute path; "sqlite::memory:" gives a private in-memory
   // database on one connection) or "mysql://user:password@host:port/database" (user and
@@ -24,6 +26,11 @@ struct StorageOptions {
   int max_retries = 5;  // deadlocks, lock-wait timeouts, lost connections
   absl::Duration busy_timeout = absl::Seconds(5);  // SQLite
   bool migrate = true;                             // run migrations on open
+  // Outbox partitions new claims are spread over (a hash of the claim id), 1 to 1024. A claim
+  // keeps the partition it was created in, so the count may change at any time.
+  int event_partitions = 8;
+  // How long outbox events are kept (PurgeOldEvents); zero keeps them forever.
+  absl::Duration event_retention = absl::Hours(7 * 24);
 };
 
 // Opens the database (creating the SQLite file if needed), runs pending migrations under a lock
@@ -82,5 +89,11 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
 // the ambiguous outcome. An empty function removes the hook.
 void SetWriteHookForTest(Repository& repository,
                          std::function<absl::Status(std::string_view step)> hook);
+
+// Test hooks for migrations: migrate only up to `version`, as an older build left the database,
+// and run statements on it directly (to fill it as that build would have).
+absl::StatusOr<int> MigrateDatabaseForTest(const StorageOptions& options, int version);
+absl::Status ExecuteSqlForTest(const StorageOptions& options,
+                               const std::vector<std::string>& statements);
 
 }  // namespace claims::storage

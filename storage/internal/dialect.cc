@@ -45,11 +45,13 @@ Dialect MakeMySql() {
   d.history_row_after_update =
       "(:claim_id, LAST_INSERT_ID() - :back, :kind, :name, :actor_id, :perspective, :time, "
       ":details)";
-  d.bump_event_counter =
-      "UPDATE event_counter SET last_sequence = LAST_INSERT_ID(last_sequence + :count) "
-      "WHERE id = 1";
-  d.event_row_after_bump =
-      "(LAST_INSERT_ID() - :back, :type, :claim_id, :partner_id, :time, :attributes)";
+  d.event_row =
+      "(NULL, (SELECT partition_id FROM claims WHERE id = :owner), :type, :claim_id, "
+      ":partner_id, :time, :attributes)";
+  d.lock_purged_through = "SELECT purged_through FROM event_counter WHERE id = 1 FOR UPDATE";
+  // In index order, by the index that has them in that order: a bounded range delete.
+  d.purge_idempotency_batch =
+      "DELETE FROM idempotency WHERE expire_time <= :now ORDER BY expire_time LIMIT :limit";
   d.select_claims_prefix = absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims");
   return d;
 }
@@ -75,11 +77,15 @@ Dialect MakeSqlite() {
                    Av(kUpdateClaimWhere), " RETURNING history_count");
   d.update_claim_returns_history_count = true;
   d.history_row_after_update = std::string(kHistoryRow);
-  d.bump_event_counter =
-      "UPDATE event_counter SET last_sequence = last_sequence + :count WHERE id = 1 "
-      "RETURNING last_sequence";
-  d.bump_event_counter_returns = true;
-  d.event_row_after_bump = std::string(kEventRow);
+  d.sequences_at_write = true;
+  d.event_row =
+      "(:sequence, (SELECT partition_id FROM claims WHERE id = :owner), :type, :claim_id, "
+      ":partner_id, :time, :attributes)";
+  d.lock_purged_through = "SELECT purged_through FROM event_counter WHERE id = 1";
+  // SQLite has DELETE ... LIMIT only when built with it; a rowid subquery bounds it alike.
+  d.purge_idempotency_batch =
+      "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency "
+      "WHERE expire_time <= :now ORDER BY expire_time LIMIT :limit)";
   d.select_claims_prefix = absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims");
   return d;
 }

@@ -24,13 +24,13 @@ inline constexpr std::string_view kInsertClaim =
     "partner_contact_name, partner_contact_email, partner_contact_phone, products, activity, "
     "workflow_name, workflow_version, state, state_entered_at, sla_status, next_deadline, "
     "evidence_count, facts, version, create_time, update_time, created_by, write_token, "
-    "history_count) "
+    "history_count, partition_id) "
     "VALUES (:id, :partner_id, :mpn_id, :customer_tenant_id, :customer_name, "
     ":customer_contact_name, :customer_contact_email, :customer_contact_phone, "
     ":partner_contact_name, :partner_contact_email, :partner_contact_phone, :products, "
     ":activity, :workflow_name, :workflow_version, :state, :state_entered_at, :sla_status, "
     ":next_deadline, :evidence_count, :facts, :version, :create_time, :update_time, "
-    ":created_by, :write_token, :history_count)";
+    ":created_by, :write_token, :history_count, :partition_id)";
 
 // The version check: matches no row unless the stored version is still the expected one.
 // partner_id, workflow, create_time and created_by never change after creation. The dialect
@@ -119,16 +119,46 @@ inline constexpr std::string_view kSelectEvidence =
     "SELECT id, file_name, content_type, size_bytes, sha256, uploaded_by, upload_time, content "
     "FROM evidence WHERE claim_id = :claim_id AND id = :id";
 
-// Outbox sequences: the counter row is locked until commit, so event-writing transactions
-// commit in sequence order (see migrations/*/0001_initial.sql). Issued last in a transaction to
-// hold that lock as briefly as possible.
+// The outbox (docs/storage.md, "The outbox"). A decision's events are one multi-row insert;
+// each row takes its partition from the claim row, which the transaction holds already.
 inline constexpr std::string_view kInsertEventPrefix =
-    "INSERT INTO events (sequence, type, claim_id, partner_id, time, attributes) VALUES ";
-inline constexpr std::string_view kEventRow =
-    "(:sequence, :type, :claim_id, :partner_id, :time, :attributes)";
+    "INSERT INTO events (sequence, partition_id, type, claim_id, partner_id, time, attributes) "
+    "VALUES ";
+// SQLite: one writer at a time, so the writer takes the sequences itself.
+inline constexpr std::string_view kBumpEventCounterReturning =
+    "UPDATE event_counter SET last_sequence = last_sequence + :count WHERE id = 1 "
+    "RETURNING last_sequence";
+// MySQL: the sequencer pass, run by readers in a transaction of its own. It locks the counter
+// row (readers only ever touch it), takes the oldest unsequenced events that have committed
+// (a consistent read: it never waits for a writer), numbers them in insertion order and moves
+// the counter on.
+inline constexpr std::string_view kSelectPendingEvent =
+    "SELECT id FROM events WHERE sequence IS NULL ORDER BY id LIMIT 1";
+inline constexpr std::string_view kLockEventCounter =
+    "SELECT last_sequence FROM event_counter WHERE id = 1 FOR UPDATE";
+inline constexpr std::string_view kSelectPendingEvents =
+    "SELECT id FROM events WHERE sequence IS NULL ORDER BY id LIMIT :limit";
+// ... "UPDATE events SET sequence = :base + FIELD(id, ids) WHERE id IN (ids)": the ids ascend,
+// so FIELD's position is the rank. By primary key only, so it locks just those rows.
+inline constexpr std::string_view kSetEventCounter =
+    "UPDATE event_counter SET last_sequence = :last WHERE id = 1";
 inline constexpr std::string_view kSelectEvents =
-    "SELECT sequence, type, claim_id, partner_id, time, attributes FROM events "
+    "SELECT sequence, partition_id, type, claim_id, partner_id, time, attributes FROM events "
     "WHERE sequence > :after ORDER BY sequence LIMIT :max_events";
+inline constexpr std::string_view kSelectPartitionEvents =
+    "SELECT sequence, partition_id, type, claim_id, partner_id, time, attributes FROM events "
+    "WHERE partition_id = :partition AND sequence > :after ORDER BY sequence LIMIT :max_events";
+inline constexpr std::string_view kSelectPurgedThrough =
+    "SELECT purged_through FROM event_counter WHERE id = 1";
+// Retention: the next oldest events, then the prefix of them older than the cut removed by
+// sequence range, with the counter row held so the purge and the sequencer take turns.
+inline constexpr std::string_view kSelectOldestEvents =
+    "SELECT sequence, time FROM events WHERE sequence > :after ORDER BY sequence "
+    "LIMIT :limit";
+inline constexpr std::string_view kDeleteEventsThrough =
+    "DELETE FROM events WHERE sequence > :after AND sequence <= :through";
+inline constexpr std::string_view kSetPurgedThrough =
+    "UPDATE event_counter SET purged_through = :through WHERE id = 1";
 
 // An expired record no longer guards its request id: when the insert finds the key taken, the
 // expired record is removed and the insert made again.
@@ -143,8 +173,6 @@ inline constexpr std::string_view kSelectIdempotency =
     "WHERE scope = :scope AND request_id = :request_id AND expire_time > :now";
 inline constexpr std::string_view kSelectIdempotencyHash =
     "SELECT request_hash FROM idempotency WHERE scope = :scope AND request_id = :request_id";
-inline constexpr std::string_view kPurgeIdempotency =
-    "DELETE FROM idempotency WHERE expire_time <= :now";
 
 inline constexpr std::string_view kInsertWorkflow =
     "INSERT INTO workflows (name, version, sha256, source, create_time) "
@@ -211,10 +239,14 @@ struct Dialect {
   // A history row's sequence after update_claim: the count it left minus :back (MySQL reads it
   // with LAST_INSERT_ID()); on SQLite, whose update returned the count, the value itself.
   std::string history_row_after_update;
-  // The same for the outbox counter: the bump, and how an event row names its sequence.
-  std::string bump_event_counter;
-  bool bump_event_counter_returns = false;
-  std::string event_row_after_bump;
+  // Whether writers number their events themselves (kBumpEventCounterReturning) or leave them
+  // to the sequencer pass; and an event row of kInsertEventPrefix, with :sequence when they do.
+  bool sequences_at_write = false;
+  std::string event_row;
+  // The retention mark, read under the counter row's lock (SQLite: the write transaction).
+  std::string lock_purged_through;
+  // Retention batches: idempotency records expired at :now, at most :limit of them.
+  std::string purge_idempotency_batch;
   std::string select_claims_prefix;  // ListClaims, before " WHERE "
 };
 

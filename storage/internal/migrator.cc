@@ -75,12 +75,12 @@ std::vector<const EmbeddedMigration*> MigrationsFor(Backend backend) {
   return out;
 }
 
-int ApplyPending(soci::session& session, Backend backend) {
+int ApplyPending(soci::session& session, Backend backend, int up_to) {
   session << kCreateSchemaVersion;
   int current = 0;
   session << kSelectSchemaVersion, soci::into(current);
   for (const EmbeddedMigration* m : MigrationsFor(backend)) {
-    if (m->version <= current) continue;
+    if (m->version <= current || m->version > up_to) continue;
     for (const std::string& statement : SplitStatements(m->sql)) {
       RunMigrationStatement(session, backend, statement);
     }
@@ -129,7 +129,8 @@ int CurrentVersion(soci::session& session) {
   return current;
 }
 
-absl::StatusOr<int> Migrate(soci::session& session, Backend backend, std::string_view database) {
+absl::StatusOr<int> Migrate(soci::session& session, Backend backend, std::string_view database,
+                            int up_to) {
   if (backend == Backend::kSqlite) {
     // WAL lets readers run beside the single writer; the mode is stored in the file. It cannot
     // change inside a transaction, and an in-memory database answers "memory".
@@ -137,7 +138,7 @@ absl::StatusOr<int> Migrate(soci::session& session, Backend backend, std::string
     session << kWalMode, soci::into(mode);
     session << kBeginExclusive;
     try {
-      int reached = ApplyPending(session, backend);
+      int reached = ApplyPending(session, backend, up_to);
       session << kCommit;
       return reached;
     } catch (...) {
@@ -161,7 +162,7 @@ absl::StatusOr<int> Migrate(soci::session& session, Backend backend, std::string
         absl::StrCat("migration lock ", lock_name, " not acquired within 30s"));
   }
   try {
-    int reached = ApplyPending(session, backend);
+    int reached = ApplyPending(session, backend, up_to);
     int released = 0;
     session << kReleaseLock, soci::use(lock_name), soci::into(released);
     return reached;

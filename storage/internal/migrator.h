@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +23,9 @@ int LatestVersion(Backend backend);
 // reached, which is the stored version when the database is newer than this build.
 // SOCI exceptions propagate; the caller maps them to a Status. UNAVAILABLE when the MySQL lock
 // could not be taken in time.
-absl::StatusOr<int> Migrate(soci::session& session, Backend backend, std::string_view database);
+// `up_to` stops at that version (tests build databases as older builds left them).
+absl::StatusOr<int> Migrate(soci::session& session, Backend backend, std::string_view database,
+                            int up_to = std::numeric_limits<int>::max());
 
 // The version recorded in schema_version, 0 for an empty database.
 int CurrentVersion(soci::session& session);

@@ -30,6 +30,9 @@
 // their children), soci_timers.cc, soci_outbox.cc, soci_idempotency.cc, soci_workflows.cc.
 namespace claims::storage::internal {
 
+// The outbox partition of a new claim: a stable hash of its id over `partitions`.
+int PartitionOf(std::string_view claim_id, int partitions);
+
 enum class TxMode {
   kNone,   // autocommit: one statement, or reads that need no common snapshot
   kRead,   // one snapshot for every read
@@ -74,9 +77,10 @@ class SociRepository final : public Repository {
   absl::StatusOr<std::vector<FiredTimer>> FireDueTimers(absl::Time now, int batch_size,
                                                         const TimerFirer& fire) override;
   absl::StatusOr<absl::Time> NextTimerDue() override;
-  absl::StatusOr<std::vector<workflow::Event>> ReadEvents(int64_t after_sequence,
-                                                          int max_events) override;
+  absl::StatusOr<EventPage> ReadOutbox(const EventQuery& query) override;
+  int EventPartitions() const override;
   absl::StatusOr<int64_t> PurgeExpiredIdempotencyRecords(absl::Time now) override;
+  absl::StatusOr<int64_t> PurgeOldEvents(absl::Time now) override;
   absl::Status Ping(absl::Duration timeout) override;
   StorageStats Stats() const override;
 
@@ -120,6 +124,9 @@ class SociRepository final : public Repository {
                              const workflow::Decision& decision, const WriteOptions& options,
                              const std::string& write_token, bool create, const WriteHook* hook);
   absl::Status Validate(const workflow::Claim& after, const workflow::Decision& decision) const;
+  // Numbers committed events that have no sequence yet (MySQL), one pass of a few hundred;
+  // returns how many it numbered.
+  absl::StatusOr<int> SequencePendingEvents();
   // The outbox rows of a decision on `after`, inside its transaction.
   void AppendEvents(Conn& conn, const workflow::Claim& after,
                     const std::vector<workflow::Event>& events);

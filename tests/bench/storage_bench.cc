@@ -251,15 +251,17 @@ class Bench {
           soci::use(c.id), soci::use(history_number), soci::use(kind), soci::use(kind),
           soci::use(actor), soci::use(perspective), soci::use(now_us), soci::use(details);
       int64_t last = 0;
-      if (dialect.bump_event_counter_returns) {
-        s << dialect.bump_event_counter, soci::use(one), soci::into(last);
+      if (dialect.sequences_at_write)
+        s << in::kBumpEventCounterReturning, soci::use(one), soci::into(last);
+      if (dialect.sequences_at_write) {
+        s << in::RowsSql(in::kInsertEventPrefix, dialect.event_row, 1), soci::use(last),
+            soci::use(c.id), soci::use(type), soci::use(c.id), soci::use(c.partner_id),
+            soci::use(now_us), soci::use(attributes);
       } else {
-        s << dialect.bump_event_counter, soci::use(one);
+        s << in::RowsSql(in::kInsertEventPrefix, dialect.event_row, 1), soci::use(c.id),
+            soci::use(type), soci::use(c.id), soci::use(c.partner_id), soci::use(now_us),
+            soci::use(attributes);
       }
-      const int64_t event_number = dialect.bump_event_counter_returns ? last : 0;
-      s << in::RowsSql(in::kInsertEventPrefix, dialect.event_row_after_bump, 1),
-          soci::use(event_number), soci::use(type), soci::use(c.id), soci::use(c.partner_id),
-          soci::use(now_us), soci::use(attributes);
       s << in::kCommit;
     } catch (const std::exception& e) {
       Die(absl::StrCat("direct: ", e.what()));

@@ -91,22 +91,7 @@ TEST(StorageUrlTest, RejectsMalformedUrls) {
 }
 
 // Databases of their own, not opened by the fixture: for migrations and plans.
-class DatabaseTest : public ::testing::TestWithParam<TestBackend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == TestBackend::kSqlite) {
-      options_.url = testing::FreshSqliteUrl();
-    } else {
-      absl::StatusOr<std::string> url = testing::FreshMariaDbUrl();
-      ASSERT_TRUE(url.ok()) << url.status();
-      options_.url = *url;
-    }
-  }
-  void TearDown() override {
-    if (GetParam() == TestBackend::kSqlite) testing::RemoveSqliteDatabase(options_.url);
-  }
-  StorageOptions options_;
-};
+using DatabaseTest = FreshDatabaseTest;
 
 TEST_P(DatabaseTest, MigrationsAreIdempotent) {
   ASSERT_OK_AND_ASSIGN(int version, MigrateDatabase(options_));

@@ -29,6 +29,24 @@ inline std::string BackendName(const ::testing::TestParamInfo<TestBackend>& info
 // A fixed, microsecond-aligned instant: stored times are exact to the microsecond.
 inline absl::Time T0() { return absl::FromUnixSeconds(1767225600); }  // 2026-01-01T00:00:00Z
 
+// A database of its own on the backend, not opened: for migrations and plans.
+class FreshDatabaseTest : public ::testing::TestWithParam<TestBackend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == TestBackend::kSqlite) {
+      options_.url = testing::FreshSqliteUrl();
+    } else {
+      absl::StatusOr<std::string> url = testing::FreshMariaDbUrl();
+      ASSERT_TRUE(url.ok()) << url.status();
+      options_.url = *url;
+    }
+  }
+  void TearDown() override {
+    if (GetParam() == TestBackend::kSqlite) testing::RemoveSqliteDatabase(options_.url);
+  }
+  StorageOptions options_;
+};
+
 class RepositoryTest : public ::testing::TestWithParam<TestBackend> {
  protected:
   void SetUp() override {

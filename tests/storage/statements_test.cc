@@ -14,6 +14,9 @@ using ::testing::SizeIs;
 class StatementsTest : public RepositoryTest {
  protected:
   int64_t Statements() const { return repo_->Stats().statements; }
+  // Events take one insert; SQLite's writer also numbers them (one more in-process statement,
+  // no round trip), where MySQL leaves that to the readers' sequencer pass.
+  int EventStatements() const { return GetParam() == TestBackend::kSqlite ? 2 : 1; }
 
   // A decision shaped as PerformAction makes them: a transition with a reason and a comment
   // that re-arms one timer and stops another, one history entry, one event.
@@ -58,7 +61,7 @@ TEST_P(StatementsTest, PerformActionTakesOneReadEachAndOneStatementPerTableWritt
   ASSERT_OK(repo_->ApplyDecision(after, d, options));
   // BEGIN, idempotency, claim, timers (both in one), history, comments, events, COMMIT: no
   // reads, one statement per table.
-  EXPECT_EQ(Statements() - before, 9) << "ApplyDecision";
+  EXPECT_EQ(Statements() - before, 7 + EventStatements()) << "ApplyDecision";
 
   ASSERT_OK_AND_ASSIGN(ClaimDetails details,
                        repo_->GetClaimDetails(n.claim.id, workflow::Perspective::kSystem));
@@ -81,7 +84,7 @@ TEST_P(StatementsTest, CreateClaimTakesOneStatementPerTableWritten) {
   const int64_t before = Statements();
   ASSERT_OK(repo_->CreateClaim(n.claim, n.decision, options));
   // BEGIN, idempotency, claim, timers (two rows), history, events (two rows), COMMIT.
-  EXPECT_EQ(Statements() - before, 8);
+  EXPECT_EQ(Statements() - before, 6 + EventStatements());
   ASSERT_OK_AND_ASSIGN(std::vector<workflow::Event> events, repo_->ReadEvents(0, 10));
   EXPECT_THAT(events, SizeIs(2));
 }
@@ -103,7 +106,7 @@ TEST_P(StatementsTest, ReusingAnExpiredRequestIdCostsTwoMoreStatementsOnlyThen) 
   const int64_t before = Statements();
   ASSERT_OK(repo_->ApplyDecision(after_again, again, options));
   // BEGIN, insert (duplicate), delete expired, insert, claim, history, events, COMMIT.
-  EXPECT_EQ(Statements() - before, 9);
+  EXPECT_EQ(Statements() - before, 7 + EventStatements());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StatementsTest,
