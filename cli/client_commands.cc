@@ -1,140 +1,47 @@
 // claimsctl's gRPC client: one sub-command per RPC of claims.v1.Claims, for reviewers and
-// scripts. Responses print as JSON; errors print the status with its google.rpc details.
+// scripts. Responses print as text or JSON (--output); errors print the status with its
+// google.rpc details and exit with a code per kind (cli/client_connection.h).
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <iostream>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "claims/v1/claims_service.grpc.pb.h"
+#include "cli/claim_text.h"
+#include "cli/client_connection.h"
 #include "cli/command_registry.h"
+#include "cli/output.h"
+#include "cli/watch_command.h"
 #include "config/file_reading.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 
 namespace claims::cli {
 namespace {
 
 namespace pb = ::claims::v1;
 
-struct ClientOptions {
-  std::string server = "127.0.0.1:50051";
-  std::string actor;
-  std::string roles;
-  std::string partner;
-  std::string customer_tenant;
-  std::string token;  // a JWT, for a claimsd with auth.mode jwt
-  int timeout_seconds = 30;
-  // TLS: on with --tls or any of the files; the system's CAs unless tls_ca names others.
-  bool tls = false;
-  std::string tls_ca;           // PEM CA certificates that sign the server's certificate
-  std::string tls_cert;         // PEM client certificate chain, for mutual TLS
-  std::string tls_key;          // its PEM private key
-  std::string tls_server_name;  // the name to check the server's certificate for
-};
-
-constexpr std::size_t kMaxPemBytes = 4 << 20;
 // claimsd's default grpc.max_message_bytes: a larger upload could not be sent anyway.
 constexpr std::size_t kMaxEvidenceBytes = 16 << 20;
 
-absl::StatusOr<std::string> ReadPemOption(const std::string& path) {
-  if (path.empty()) return std::string();
-  return config::ReadFileWithin(path, kMaxPemBytes);
-}
-
-// Plaintext unless TLS was asked for; then the server's certificate is verified, and with
-// --tls-cert/--tls-key this client presents its own.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientOptions& options) {
-  const bool tls = options.tls || !options.tls_ca.empty() || !options.tls_cert.empty() ||
-                   !options.tls_key.empty();
-  if (!tls) return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
-  if (options.tls_cert.empty() != options.tls_key.empty()) {
-    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
-  }
-  grpc::SslCredentialsOptions ssl;
-  for (auto [path, out] : {std::pair{&options.tls_ca, &ssl.pem_root_certs},
-                           std::pair{&options.tls_cert, &ssl.pem_cert_chain},
-                           std::pair{&options.tls_key, &ssl.pem_private_key}}) {
-    absl::StatusOr<std::string> pem = ReadPemOption(*path);
-    if (!pem.ok()) return pem.status();
-    *out = *std::move(pem);
-  }
-  grpc::ChannelArguments arguments;
-  if (!options.tls_server_name.empty()) {
-    arguments.SetSslTargetNameOverride(options.tls_server_name);
-  }
-  return grpc::CreateCustomChannel(options.server, grpc::SslCredentials(ssl), arguments);
-}
-
-void PrintJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  std::cout << json;
-}
-
-int PrintError(const grpc::Status& status) {
-  // gRPC and absl share the canonical code numbering.
-  std::cerr << "error: "
-            << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "
-            << status.error_message() << "\n";
-  google::rpc::Status details;
-  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
-    for (const auto& any : details.details()) {
-      google::rpc::ErrorInfo info;
-      google::rpc::BadRequest bad_request;
-      google::rpc::PreconditionFailure precondition;
-      if (any.UnpackTo(&info)) {
-        std::cerr << "  reason: " << info.reason() << "\n";
-        for (const auto& [key, value] : info.metadata()) {
-          std::cerr << "  " << key << ": " << value << "\n";
-        }
-      } else if (any.UnpackTo(&bad_request)) {
-        for (const auto& v : bad_request.field_violations()) {
-          std::cerr << "  field " << v.field() << ": " << v.description() << "\n";
-        }
-      } else if (any.UnpackTo(&precondition)) {
-        for (const auto& v : precondition.violations()) {
-          std::cerr << "  precondition " << v.type() << " " << v.subject() << ": "
-                    << v.description() << "\n";
-        }
-      }
+// Prints a response as JSON or, for people, with `text`.
+template <typename Response>
+auto Printer(void (*text)(const Response&, std::ostream&)) {
+  return [text](const Response& response) {
+    if (SelectedOutput() == OutputFormat::kJson) {
+      PrintJson(response, std::cout);
+    } else {
+      text(response, std::cout);
     }
-  }
-  return 1;
+    return kExitOk;
+  };
 }
 
-// Runs one unary call with the caller's identity and a deadline; prints the outcome.
 template <typename Request, typename Response>
 int Invoke(const ClientOptions& options, const Request& request,
            grpc::Status (pb::Claims::Stub::*method)(grpc::ClientContext*, const Request&,
-                                                    Response*)) {
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(options);
-  if (!channel.ok()) {
-    std::cerr << "error: " << channel.status().message() << "\n";
-    return 2;
-  }
-  auto stub = pb::Claims::NewStub(*channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(options.timeout_seconds));
-  if (!options.token.empty()) context.AddMetadata("authorization", "Bearer " + options.token);
-  if (!options.actor.empty()) context.AddMetadata("x-claims-actor", options.actor);
-  if (!options.roles.empty()) context.AddMetadata("x-claims-roles", options.roles);
-  if (!options.partner.empty()) context.AddMetadata("x-claims-partner", options.partner);
-  if (!options.customer_tenant.empty()) {
-    context.AddMetadata("x-claims-customer-tenant", options.customer_tenant);
-  }
-  Response response;
-  grpc::Status status = (stub.get()->*method)(&context, request, &response);
-  if (!status.ok()) return PrintError(status);
-  PrintJson(response);
-  return 0;
+                                                    Response*),
+           void (*text)(const Response&, std::ostream&)) {
+  return InvokeUnary<pb::Claims>(options, request, method, Printer(text));
 }
 
 void AddClientCommands(CLI::App& app, int& exit_code) {
@@ -143,33 +50,8 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   claims->require_subcommand(1);
   // The connection and identity options may follow the command too: `claims get NAME --tls`.
   claims->fallthrough();
-  claims->add_option("--server", options->server, "host:port of claimsd")->envname("CLAIMS_SERVER");
-  claims
-      ->add_option("--token", options->token,
-                   "a bearer token (JWT) proving who is calling, for auth.mode jwt")
-      ->envname("CLAIMS_TOKEN");
-  claims->add_option("--actor", options->actor, "who is calling (auth.mode metadata)")
-      ->envname("CLAIMS_ACTOR");
-  claims->add_option("--roles", options->roles, "the caller's roles, comma separated")
-      ->envname("CLAIMS_ROLES");
-  claims->add_option("--partner", options->partner, "the caller's partner id (partner roles)")
-      ->envname("CLAIMS_PARTNER");
-  claims->add_option("--customer-tenant", options->customer_tenant, "customers: their tenant")
-      ->envname("CLAIMS_CUSTOMER_TENANT");
-  claims->add_option("--timeout", options->timeout_seconds, "seconds before giving up")
-      ->check(CLI::PositiveNumber);
-  claims->add_flag("--tls", options->tls, "TLS, the server verified against the system's CAs")
-      ->envname("CLAIMS_TLS");
-  claims->add_option("--tls-ca", options->tls_ca, "PEM CA certificates for the server (TLS)")
-      ->envname("CLAIMS_TLS_CA");
-  claims->add_option("--tls-cert", options->tls_cert, "PEM client certificate (mutual TLS)")
-      ->envname("CLAIMS_TLS_CERT");
-  claims->add_option("--tls-key", options->tls_key, "PEM key of the client certificate")
-      ->envname("CLAIMS_TLS_KEY");
-  claims
-      ->add_option("--tls-server-name", options->tls_server_name,
-                   "the name the server's certificate must carry, when --server is an address")
-      ->envname("CLAIMS_TLS_SERVER_NAME");
+  AddConnectionOptions(*claims, *options);
+  AddWatchCommand(*claims, options, exit_code);
 
   auto create = std::make_shared<pb::CreateClaimRequest>();
   CLI::App* create_cmd = claims->add_subcommand("create", "create a claim");
@@ -192,7 +74,7 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   create_cmd->callback([options, create, partner_parent, products, &exit_code] {
     create->set_parent(*partner_parent);
     for (const auto& p : *products) create->mutable_claim()->add_products(p);
-    exit_code = Invoke(*options, *create, &pb::Claims::Stub::CreateClaim);
+    exit_code = Invoke(*options, *create, &pb::Claims::Stub::CreateClaim, &PrintClaimText);
   });
 
   auto get = std::make_shared<pb::GetClaimRequest>();
@@ -200,7 +82,7 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   get_cmd->add_option("name", *get->mutable_name(), "partners/{partner}/claims/{claim}")
       ->required();
   get_cmd->callback([options, get, &exit_code] {
-    exit_code = Invoke(*options, *get, &pb::Claims::Stub::GetClaim);
+    exit_code = Invoke(*options, *get, &pb::Claims::Stub::GetClaim, &PrintClaimText);
   });
 
   auto list = std::make_shared<pb::ListClaimsRequest>();
@@ -217,7 +99,7 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   list_cmd->callback([options, list, breached, page_size, &exit_code] {
     if (!breached->empty()) list->set_sla_breached(*breached == "true");
     list->set_page_size(*page_size);
-    exit_code = Invoke(*options, *list, &pb::Claims::Stub::ListClaims);
+    exit_code = Invoke(*options, *list, &pb::Claims::Stub::ListClaims, &PrintClaimListText);
   });
 
   auto act = std::make_shared<pb::PerformActionRequest>();
@@ -236,7 +118,7 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   act_cmd->callback([options, act, reasons, internal, &exit_code] {
     for (const auto& r : *reasons) act->add_reasons(r);
     if (*internal) act->set_comment_visibility(pb::Comment::INTERNAL);
-    exit_code = Invoke(*options, *act, &pb::Claims::Stub::PerformAction);
+    exit_code = Invoke(*options, *act, &pb::Claims::Stub::PerformAction, &PrintClaimText);
   });
 
   auto update = std::make_shared<pb::UpdateClaimRequest>();
@@ -260,7 +142,7 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
     }
     if (update_cmd->count("--customer-contact") > 0) mask->add_paths("customer_contact");
     if (update_cmd->count("--partner-contact") > 0) mask->add_paths("partner_contact");
-    exit_code = Invoke(*options, *update, &pb::Claims::Stub::UpdateClaim);
+    exit_code = Invoke(*options, *update, &pb::Claims::Stub::UpdateClaim, &PrintClaimText);
   });
 
   auto comment = std::make_shared<pb::AddCommentRequest>();
@@ -272,7 +154,7 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   comment_cmd->callback([options, comment, comment_internal, &exit_code] {
     comment->mutable_comment()->set_visibility(*comment_internal ? pb::Comment::INTERNAL
                                                                  : pb::Comment::PUBLIC);
-    exit_code = Invoke(*options, *comment, &pb::Claims::Stub::AddComment);
+    exit_code = Invoke(*options, *comment, &pb::Claims::Stub::AddComment, &PrintCommentText);
   });
 
   auto evidence = std::make_shared<pb::AddEvidenceRequest>();
@@ -286,20 +168,20 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
     absl::StatusOr<std::string> bytes = config::ReadFileWithin(*evidence_file, kMaxEvidenceBytes);
     if (!bytes.ok()) {
       std::cerr << "error: " << bytes.status().message() << "\n";
-      exit_code = 2;
+      exit_code = kExitUsage;
       return;
     }
     evidence->mutable_evidence()->set_file_name(
         evidence_file->substr(evidence_file->find_last_of('/') + 1));
     evidence->mutable_evidence()->set_content(*std::move(bytes));
-    exit_code = Invoke(*options, *evidence, &pb::Claims::Stub::AddEvidence);
+    exit_code = Invoke(*options, *evidence, &pb::Claims::Stub::AddEvidence, &PrintEvidenceText);
   });
 
   auto history = std::make_shared<pb::GetClaimHistoryRequest>();
   CLI::App* history_cmd = claims->add_subcommand("history", "history, comments and evidence");
   history_cmd->add_option("name", *history->mutable_name())->required();
   history_cmd->callback([options, history, &exit_code] {
-    exit_code = Invoke(*options, *history, &pb::Claims::Stub::GetClaimHistory);
+    exit_code = Invoke(*options, *history, &pb::Claims::Stub::GetClaimHistory, &PrintHistoryText);
   });
 }
 

@@ -1,6 +1,9 @@
 #include <CLI/CLI.hpp>
 
+#include "cli/client_connection.h"
 #include "cli/command_registry.h"
+#include "cli/output.h"
+#include "server/build_info.h"
 
 namespace claims::cli {
 namespace {
@@ -28,8 +31,20 @@ std::vector<std::pair<std::string, CommandAdder>> RegisteredCommands() {
 int main(int argc, char** argv) {
   CLI::App app{"claimsctl: validate, draw and simulate claim workflows; call the claims service"};
   app.require_subcommand(1);
-  int exit_code = 0;
+  app.set_version_flag("--version", std::string("claimsctl ") + claims::server::BuildVersion() +
+                                        " (commit " + claims::server::BuildCommit() + ")");
+  // Before the commands are added, so each inherits it: global options may follow a command.
+  app.fallthrough();
+  claims::cli::AddOutputOption(app);
+  int exit_code = claims::cli::kExitOk;
   for (auto& [name, add] : claims::cli::RegisteredCommands()) add(app, exit_code);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version are "errors" that exit 0; every real usage error is 2, whatever
+    // CLI11's own code for it, so scripts see one usage code (README, exit codes).
+    const int cli11_code = app.exit(error);
+    return cli11_code == 0 ? claims::cli::kExitOk : claims::cli::kExitUsage;
+  }
   return exit_code;
 }

@@ -1,5 +1,7 @@
 // claimsctl validate FILE...: loads each workflow as the service would and prints every
-// problem as file:line:col: message. Exit 0 when all are valid, 1 otherwise.
+// problem as file:line:col: message, or with --output json one array with an object a file
+// (file, valid, id, version, diagnostics), the shape `workflows validate` prints for the
+// server's answer. Exit 0 when all are valid, 1 otherwise.
 
 #include <filesystem>
 #include <fstream>
@@ -12,21 +14,49 @@
 
 #include "cli/command_registry.h"
 #include "cli/input_files.h"
+#include "cli/output.h"
+#include <nlohmann/json.hpp>
 #include "workflow/loader.h"
 
 namespace claims::cli {
 namespace {
 
+nlohmann::json DiagnosticJson(const workflow::Diagnostic& diagnostic) {
+  return {{"file", diagnostic.file},
+          {"line", diagnostic.line},
+          {"column", diagnostic.column},
+          {"message", diagnostic.message}};
+}
+
 int Validate(const std::vector<std::string>& files) {
+  // The text form is what editors and the bad-fixture tests parse, so it is the same whether
+  // or not standard output is a terminal; JSON only when asked for.
+  const bool json = OutputFormatGiven() && SelectedOutput() == OutputFormat::kJson;
+  nlohmann::json results = nlohmann::json::array();
   int exit_code = 0;
   for (const std::string& file : files) {
     std::optional<std::string> text = ReadInputFile(file);
     if (!text.has_value()) {
       exit_code = 1;
+      if (json) results.push_back({{"file", file}, {"valid", false}, {"error", "unreadable"}});
       continue;
     }
     // Includes are written relative to the including file, as editors resolve them.
     workflow::LoadResult result = workflow::LoadDefinition(*text, file, IncludesRelativeTo(file));
+    if (!result.ok()) exit_code = 1;
+    if (json) {
+      nlohmann::json entry = {{"file", file}, {"valid", result.ok()}};
+      entry["diagnostics"] = nlohmann::json::array();
+      for (const auto& diagnostic : result.diagnostics) {
+        entry["diagnostics"].push_back(DiagnosticJson(diagnostic));
+      }
+      if (result.ok()) {
+        entry["id"] = result.definition->name;
+        entry["version"] = result.definition->version;
+      }
+      results.push_back(std::move(entry));
+      continue;
+    }
     if (result.ok()) {
       std::cout << file << ": ok\n";
       continue;
@@ -34,8 +64,8 @@ int Validate(const std::vector<std::string>& files) {
     for (const workflow::Diagnostic& diagnostic : result.diagnostics) {
       std::cerr << diagnostic.ToString() << "\n";
     }
-    exit_code = 1;
   }
+  if (json) std::cout << results.dump(2) << "\n";
   return exit_code;
 }
 
