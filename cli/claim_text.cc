@@ -124,8 +124,7 @@ void PrintClaimText(const v1::Claim& claim, std::ostream& out) {
       << "state:         " << claim.state() << " since " << FormatTime(claim.state_enter_time())
       << "\n"
       << "sla:           " << Sla(claim.sla_status()) << "\n"
-      << "next deadline: " << Deadline(claim.next_deadline_display(), claim.next_deadline())
-      << "\n"
+      << "next deadline: " << Deadline(claim.next_deadline_display(), claim.next_deadline()) << "\n"
       << "workflow:      " << claim.workflow() << " v" << claim.workflow_version() << "\n"
       << "mpn:           " << claim.mpn_id() << "\n"
       << "customer:      " << claim.customer().name() << " (" << claim.customer().tenant_id()
@@ -216,8 +215,7 @@ void PrintHistoryText(const v1::ClaimHistory& history, std::ostream& out) {
 }
 
 void PrintCommentText(const v1::Comment& comment, std::ostream& out) {
-  out << comment.name() << " by " << comment.author() << " at "
-      << FormatTime(comment.create_time())
+  out << comment.name() << " by " << comment.author() << " at " << FormatTime(comment.create_time())
       << (comment.visibility() == v1::Comment::INTERNAL ? " (internal)" : "") << "\n"
       << comment.text() << "\n";
 }

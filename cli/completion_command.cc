@@ -47,23 +47,24 @@ std::string BashScript(const WordTable& table) {
   for (const auto& [path, words] : table) {
     script += "  [\"" + path + "\"]=\"" + words.substr(words.empty() ? 0 : 1) + "\"\n";
   }
-  script += ")\n"
-            "_claimsctl() {\n"
-            "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
-            "  local cmdpath=claimsctl words i\n"
-            "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
-            "    [[ -n ${_claimsctl_words[\"$cmdpath ${COMP_WORDS[i]}\"]+set} ]] &&\n"
-            "      cmdpath=\"$cmdpath ${COMP_WORDS[i]}\"\n"
-            "  done\n"
-            "  case $prev in\n" +
-            std::string(kValueCases) +
-            "\n"
-            "    *) words=${_claimsctl_words[$cmdpath]} ;;\n"
-            "  esac\n"
-            "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
-            "}\n"
-            "# -o default: file names where no command or option fits (workflow files, PoE).\n"
-            "complete -o default -F _claimsctl claimsctl\n";
+  script +=
+      ")\n"
+      "_claimsctl() {\n"
+      "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+      "  local cmdpath=claimsctl words i\n"
+      "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+      "    [[ -n ${_claimsctl_words[\"$cmdpath ${COMP_WORDS[i]}\"]+set} ]] &&\n"
+      "      cmdpath=\"$cmdpath ${COMP_WORDS[i]}\"\n"
+      "  done\n"
+      "  case $prev in\n" +
+      std::string(kValueCases) +
+      "\n"
+      "    *) words=${_claimsctl_words[$cmdpath]} ;;\n"
+      "  esac\n"
+      "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+      "}\n"
+      "# -o default: file names where no command or option fits (workflow files, PoE).\n"
+      "complete -o default -F _claimsctl claimsctl\n";
   return script;
 }
 
@@ -77,28 +78,29 @@ std::string ZshScript(const WordTable& table) {
   for (const auto& [path, words] : table) {
     script += "  \"" + path + "\" \"" + words.substr(words.empty() ? 0 : 1) + "\"\n";
   }
-  script += ")\n"
-            "_claimsctl() {\n"
-            "  local cmdpath=claimsctl i\n"
-            "  local -a words_here\n"
-            "  for ((i = 2; i < CURRENT; i++)); do\n"
-            "    (( ${+_claimsctl_words[$cmdpath ${words[i]}]} )) && "
-            "cmdpath=\"$cmdpath ${words[i]}\"\n"
-            "  done\n"
-            "  case ${words[CURRENT-1]} in\n"
-            "    --output) words_here=(text json) ;;\n"
-            "    --format) words_here=(dot mermaid) ;;\n"
-            "    --sla-breached) words_here=(true false) ;;\n"
-            "    *) words_here=(${=_claimsctl_words[$cmdpath]}) ;;\n"
-            "  esac\n"
-            "  compadd -- $words_here\n"
-            "  _files\n"
-            "}\n"
-            "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then\n"
-            "  _claimsctl \"$@\"\n"
-            "else\n"
-            "  compdef _claimsctl claimsctl\n"
-            "fi\n";
+  script +=
+      ")\n"
+      "_claimsctl() {\n"
+      "  local cmdpath=claimsctl i\n"
+      "  local -a words_here\n"
+      "  for ((i = 2; i < CURRENT; i++)); do\n"
+      "    (( ${+_claimsctl_words[$cmdpath ${words[i]}]} )) && "
+      "cmdpath=\"$cmdpath ${words[i]}\"\n"
+      "  done\n"
+      "  case ${words[CURRENT-1]} in\n"
+      "    --output) words_here=(text json) ;;\n"
+      "    --format) words_here=(dot mermaid) ;;\n"
+      "    --sla-breached) words_here=(true false) ;;\n"
+      "    *) words_here=(${=_claimsctl_words[$cmdpath]}) ;;\n"
+      "  esac\n"
+      "  compadd -- $words_here\n"
+      "  _files\n"
+      "}\n"
+      "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then\n"
+      "  _claimsctl \"$@\"\n"
+      "else\n"
+      "  compdef _claimsctl claimsctl\n"
+      "fi\n";
   return script;
 }
 

@@ -17,8 +17,9 @@ std::string& OutputFlag() {
 
 // Characters, not bytes: UTF-8 continuation bytes do not advance the column.
 std::size_t DisplayWidth(const std::string& text) {
-  return static_cast<std::size_t>(std::count_if(
-      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
 }
 
 std::string CutTo(const std::string& text, std::size_t max_chars) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -15,7 +16,6 @@
 #include "cli/command_registry.h"
 #include "cli/input_files.h"
 #include "cli/output.h"
-#include <nlohmann/json.hpp>
 #include "workflow/loader.h"
 
 namespace claims::cli {

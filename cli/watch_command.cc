@@ -135,8 +135,9 @@ void AddWatchCommand(CLI::App& claims, std::shared_ptr<ClientOptions> options, i
       "watch", "follow events live; each line ends with the cursor to resume after it");
   command->add_option("--after-cursor", watch->after_cursor,
                       "resume after the event that printed this cursor");
-  command->add_option("--after-sequence", watch->after_sequence,
-                      "start after this event sequence (0: the oldest kept)")
+  command
+      ->add_option("--after-sequence", watch->after_sequence,
+                   "start after this event sequence (0: the oldest kept)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--type", watch->types, "only events of this type (repeat)");
   command->add_option("--partition", watch->partition, "only this outbox partition")

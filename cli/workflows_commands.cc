@@ -165,8 +165,7 @@ int Validate(const ClientOptions& options, const ValidateOptions& validate) {
             entry["valid"] = response.valid();  // proto3 JSON leaves false out
             results.push_back(std::move(entry));
           } else if (response.valid()) {
-            std::cout << file << ": ok (" << response.id() << " v" << response.version()
-                      << ")\n";
+            std::cout << file << ": ok (" << response.id() << " v" << response.version() << ")\n";
           } else {
             for (const pb::Diagnostic& diagnostic : response.diagnostics()) {
               std::cerr << (diagnostic.file().empty() ? file : diagnostic.file()) << ":"
@@ -217,9 +216,9 @@ void AddWorkflowsCommands(CLI::App& app, int& exit_code) {
 
   workflows->add_subcommand("list", "loaded workflows with their versions")
       ->callback([options, &exit_code] {
-        exit_code = InvokeUnary<pb::Workflows>(*options, pb::ListWorkflowsRequest(),
-                                               &pb::Workflows::Stub::ListWorkflows,
-                                               &PrintWorkflowList);
+        exit_code =
+            InvokeUnary<pb::Workflows>(*options, pb::ListWorkflowsRequest(),
+                                       &pb::Workflows::Stub::ListWorkflows, &PrintWorkflowList);
       });
 
   auto get = std::make_shared<GetOptions>();
@@ -234,18 +233,17 @@ void AddWorkflowsCommands(CLI::App& app, int& exit_code) {
     pb::GetWorkflowRequest request;
     request.set_name(WorkflowName(get->name, get->version));
     request.set_view(get->source ? pb::WORKFLOW_VIEW_FULL : pb::WORKFLOW_VIEW_BASIC);
-    exit_code = InvokeUnary<pb::Workflows>(
-        *options, request, &pb::Workflows::Stub::GetWorkflow,
-        [source = get->source](const pb::Workflow& workflow) {
-          if (SelectedOutput() == OutputFormat::kJson) {
-            PrintJson(workflow, std::cout);
-          } else if (source) {
-            std::cout << workflow.source();
-          } else {
-            PrintWorkflowText(workflow);
-          }
-          return kExitOk;
-        });
+    exit_code = InvokeUnary<pb::Workflows>(*options, request, &pb::Workflows::Stub::GetWorkflow,
+                                           [source = get->source](const pb::Workflow& workflow) {
+                                             if (SelectedOutput() == OutputFormat::kJson) {
+                                               PrintJson(workflow, std::cout);
+                                             } else if (source) {
+                                               std::cout << workflow.source();
+                                             } else {
+                                               PrintWorkflowText(workflow);
+                                             }
+                                             return kExitOk;
+                                           });
   });
 
   auto validate = std::make_shared<ValidateOptions>();
@@ -260,7 +258,8 @@ void AddWorkflowsCommands(CLI::App& app, int& exit_code) {
       workflows->add_subcommand("graph", "a loaded workflow's (or a file's) state diagram");
   graph_cmd->add_option("name", graph->name, "workflow id or workflows/{id}[/versions/{n}]");
   graph_cmd->add_option("--version", graph->version)->check(CLI::PositiveNumber);
-  graph_cmd->add_option("--file", graph->file, "draw this YAML file instead, as the server reads it");
+  graph_cmd->add_option("--file", graph->file,
+                        "draw this YAML file instead, as the server reads it");
   graph_cmd->add_option("--format", graph->format, "dot (default) or mermaid")
       ->check(CLI::IsMember({"dot", "mermaid"}));
   graph_cmd->callback([options, graph, &exit_code] { exit_code = Graph(*options, *graph); });
