@@ -65,12 +65,13 @@ std::chrono::system_clock::time_point CallDeadline(const ClientOptions& options)
 
 // Opens a channel to the server, builds `Service`'s stub, calls `method` with the caller's
 // identity and a deadline; on success hands the response to `print` and returns kExitOk,
-// otherwise prints the error and returns its exit code.
+// otherwise prints the error and returns its exit code. `code`, when given, receives the
+// call's status code.
 template <typename Service, typename Request, typename Response, typename Print>
 int InvokeUnary(const ClientOptions& options, const Request& request,
                 grpc::Status (Service::Stub::*method)(grpc::ClientContext*, const Request&,
                                                       Response*),
-                Print&& print) {
+                Print&& print, grpc::StatusCode* code = nullptr) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(options);
   if (!channel.ok()) {
     std::cerr << "error: " << channel.status().message() << "\n";
@@ -82,6 +83,7 @@ int InvokeUnary(const ClientOptions& options, const Request& request,
   AddIdentity(options, context);
   Response response;
   grpc::Status status = (stub.get()->*method)(&context, request, &response);
+  if (code != nullptr) *code = status.error_code();
   if (!status.ok()) return PrintError(status);
   return print(response);
 }

@@ -55,10 +55,12 @@ std::string InputsSummary(const pb::ActionInputs& inputs) {
     parts.push_back("reasons " + std::to_string(inputs.reasons().min()) + "-" +
                     std::to_string(inputs.reasons().max()) + " of " + inputs.reasons().catalog());
   }
-  if (inputs.comment() != pb::REQUIREMENT_UNSPECIFIED) {
-    parts.push_back("comment " + RequirementWord(inputs.comment()));
-  }
-  if (inputs.new_evidence() != pb::REQUIREMENT_UNSPECIFIED) {
+  // Optional is what an action takes unless it says otherwise: only the rules are listed.
+  auto rule = [](pb::Requirement requirement) {
+    return requirement == pb::REQUIREMENT_REQUIRED || requirement == pb::REQUIREMENT_FORBIDDEN;
+  };
+  if (rule(inputs.comment())) parts.push_back("comment " + RequirementWord(inputs.comment()));
+  if (rule(inputs.new_evidence())) {
     parts.push_back("new evidence " + RequirementWord(inputs.new_evidence()));
   }
   if (inputs.comment_or_new_evidence()) parts.push_back("comment or new evidence");
@@ -156,9 +158,11 @@ int Validate(const ClientOptions& options, const ValidateOptions& validate) {
     pb::ValidateWorkflowRequest request;
     request.set_source(*std::move(text));
     request.set_file_name(file.substr(file.find_last_of('/') + 1));
-    int call_exit = InvokeUnary<pb::Workflows>(
+    bool valid = false;
+    const int call_exit = InvokeUnary<pb::Workflows>(
         options, request, &pb::Workflows::Stub::ValidateWorkflow,
         [&](const pb::ValidateWorkflowResponse& response) {
+          valid = response.valid();
           if (json) {
             nlohmann::json entry = nlohmann::json::parse(CompactJson(response));
             entry["file"] = file;
@@ -168,15 +172,18 @@ int Validate(const ClientOptions& options, const ValidateOptions& validate) {
             std::cout << file << ": ok (" << response.id() << " v" << response.version() << ")\n";
           } else {
             for (const pb::Diagnostic& diagnostic : response.diagnostics()) {
-              std::cerr << (diagnostic.file().empty() ? file : diagnostic.file()) << ":"
-                        << diagnostic.line() << ":" << diagnostic.column() << ": "
-                        << diagnostic.message() << "\n";
+              // The server names the source by the file name it was sent; people edit the
+              // path they gave, as the local `validate` prints it.
+              const bool same_file =
+                  diagnostic.file().empty() || diagnostic.file() == request.file_name();
+              std::cerr << (same_file ? file : diagnostic.file()) << ":" << diagnostic.line() << ":"
+                        << diagnostic.column() << ": " << diagnostic.message() << "\n";
             }
           }
-          return response.valid() ? kExitOk : kExitFailure;
+          return kExitOk;
         });
-    if (call_exit != kExitOk && call_exit != kExitFailure) return call_exit;
-    if (call_exit == kExitFailure) exit_code = kExitFailure;
+    if (call_exit != kExitOk) return call_exit;
+    if (!valid) exit_code = kExitFailure;
   }
   if (json) std::cout << results.dump(2) << "\n";
   return exit_code;

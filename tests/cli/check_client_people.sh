@@ -24,6 +24,7 @@ write_config() {  # write_config PORT
 }
 start_claimsd() {  # start_claimsd PORT LOG: sets pid and port
   write_config "$1"
+  : >"$2"
   (cd "$work" && exec "$claimsd" --config "$work/claimsd.yaml") >"$2" 2>&1 &
   pid=$!
   pids+=("$pid")
@@ -100,9 +101,9 @@ else fail "claims get actions"; cat "$work/get-reviewer"; fi
 check "JSON is the default when piped" field '["state"]' <<<"$("$claimsctl" claims get "$name")"
 
 # Workflows over the API.
-"$claimsctl" workflows list --output text >"$work/workflows"
-if grep -Eq '^workflows/cpor-association +yes +1 ' "$work/workflows"; then pass "workflows list table"
-else fail "workflows list table"; cat "$work/workflows"; fi
+"$claimsctl" workflows list --output text >"$work/workflow-list"
+if grep -Eq '^workflows/cpor-association +yes +1 ' "$work/workflow-list"; then pass "workflows list table"
+else fail "workflows list table"; cat "$work/workflow-list"; fi
 check "workflows get shows the rejection catalog" grep -q '^catalog rejection_reasons' \
   <("$claimsctl" workflows get cpor-association --output text)
 check "workflows get --source prints the YAML" grep -q '^roles:' <("$claimsctl" workflows get cpor-association --source --output text)
@@ -110,7 +111,7 @@ check "workflows graph draws dot" grep -q '^digraph' <("$claimsctl" workflows gr
 valid=$("$claimsctl" workflows validate "$work/workflows/cpor-association.yaml" --output json)
 check "workflows validate --output json says valid" test "$(field '[0]["valid"]' <<<"$valid")" = True
 printf 'name: broken\nstates: [\n' >"$work/broken.yaml"
-exits "workflows validate of a broken file" 1 "$claimsctl" workflows validate "$work/broken.yaml"
+exits "workflows validate of a broken file" 1 "$claimsctl" workflows validate "$work/broken.yaml" --output text
 check "the server's diagnostics name the file, line and column" grep -Eq "^$work/broken.yaml:[0-9]+:[0-9]+: " "$work/out"
 local_json=$("$claimsctl" validate --output json "$work/broken.yaml" || true)
 check "local validate --output json lists the diagnostics" test \
