@@ -61,8 +61,14 @@ class Claimsd:
         log.close()
         for _ in range(200):
             with open(log_path) as f:
-                match = re.search(r"port (\d+)", f.read())
+                log_text = f.read()
+            match = re.search(r"port (\d+)", log_text)
             if match:
+                # The start line names the database kind: a test meant for MariaDB that ran on
+                # SQLite would prove nothing about MariaDB.
+                kind = "mysql" if BACKEND == "mariadb" else "sqlite"
+                if f"database {kind}" not in log_text:
+                    raise RuntimeError(f"claimsd is not on {kind}:\n{log_text}")
                 self.port = int(match.group(1))
                 return self.target
             if self.process.poll() is not None:
