@@ -108,10 +108,12 @@ void PrintActionInputs(const v1::ActionInputs& inputs, std::ostream& out) {
       out << "        " << choice.id() << "  " << choice.display_name() << "\n";
     }
   }
-  if (inputs.comment() != v1::REQUIREMENT_UNSPECIFIED) {
-    out << "      comment: " << Requirement(inputs.comment()) << "\n";
-  }
-  if (inputs.new_evidence() != v1::REQUIREMENT_UNSPECIFIED) {
+  // Optional is what an action takes unless it says otherwise: only the rules are listed.
+  auto rule = [](v1::Requirement requirement) {
+    return requirement == v1::REQUIREMENT_REQUIRED || requirement == v1::REQUIREMENT_FORBIDDEN;
+  };
+  if (rule(inputs.comment())) out << "      comment: " << Requirement(inputs.comment()) << "\n";
+  if (rule(inputs.new_evidence())) {
     out << "      new evidence: " << Requirement(inputs.new_evidence()) << "\n";
   }
   if (inputs.comment_or_new_evidence()) out << "      a comment or new evidence: required\n";
@@ -177,8 +179,9 @@ void PrintHistoryText(const v1::ClaimHistory& history, std::ostream& out) {
       << "\n\nhistory:\n";
   Table entries({"SEQ", "TIME", "KIND", "WHAT", "ACTOR", "STATE", "REASONS", "COMMENT"});
   for (const v1::HistoryEntry& entry : history.entries()) {
-    std::string states;
-    if (!entry.from_state().empty() || !entry.to_state().empty()) {
+    // A move reads as one; an entry that left the state as it was names only the state.
+    std::string states = entry.to_state();
+    if (!entry.from_state().empty() && entry.from_state() != entry.to_state()) {
       states = entry.from_state() + " -> " + entry.to_state();
     }
     std::string comment = entry.comment();
@@ -204,7 +207,8 @@ void PrintHistoryText(const v1::ClaimHistory& history, std::ostream& out) {
   }
   if (history.evidence_size() > 0) {
     out << "\nevidence:\n";
-    Table evidence({"NAME", "FILE", "TYPE", "BYTES", "UPLOADED", "BY"}, 80);
+    // Whole names: they are what `evidence get` and downloads take.
+    Table evidence({"NAME", "FILE", "TYPE", "BYTES", "UPLOADED", "BY"}, 160);
     for (const v1::Evidence& item : history.evidence()) {
       evidence.AddRow({item.name(), item.file_name(), item.content_type(),
                        std::to_string(item.size_bytes()), FormatTime(item.upload_time()),

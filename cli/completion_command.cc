@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,18 +19,24 @@ namespace {
 // and its options (those of the commands above it too, which CLI11 accepts after it).
 using WordTable = std::map<std::string, std::string>;
 
-void CollectWords(const CLI::App& command, const std::string& path, std::string inherited,
-                  WordTable& table) {
-  std::string options;
+void CollectWords(const CLI::App& command, const std::string& path,
+                  std::vector<std::string> inherited, WordTable& table) {
   for (const CLI::Option* option : command.get_options()) {
     if (option->get_positional() && !option->nonpositional()) continue;
-    for (const std::string& name : option->get_lnames()) options += " --" + name;
-    for (const std::string& name : option->get_snames()) options += " -" + name;
+    for (const std::string& name : option->get_lnames()) inherited.push_back("--" + name);
+    for (const std::string& name : option->get_snames()) inherited.push_back("-" + name);
   }
-  std::string words;
-  for (const CLI::App* sub : command.get_subcommands({})) words += " " + sub->get_name();
-  inherited += options;
-  table[path] = words + inherited;
+  // Sub-commands first, then options, each once (--help is on every level).
+  std::vector<std::string> words;
+  for (const CLI::App* sub : command.get_subcommands({})) words.push_back(sub->get_name());
+  words.insert(words.end(), inherited.begin(), inherited.end());
+  std::string line;
+  std::set<std::string> seen;
+  for (const std::string& word : words) {
+    if (!seen.insert(word).second) continue;
+    line += (line.empty() ? "" : " ") + word;
+  }
+  table[path] = line;
   for (const CLI::App* sub : command.get_subcommands({})) {
     CollectWords(*sub, path + " " + sub->get_name(), inherited, table);
   }
@@ -45,7 +52,7 @@ std::string BashScript(const WordTable& table) {
       "# bash completion for claimsctl: source <(claimsctl completion bash)\n"
       "declare -A _claimsctl_words=(\n";
   for (const auto& [path, words] : table) {
-    script += "  [\"" + path + "\"]=\"" + words.substr(words.empty() ? 0 : 1) + "\"\n";
+    script += "  [\"" + path + "\"]=\"" + words + "\"\n";
   }
   script +=
       ")\n"
@@ -76,7 +83,7 @@ std::string ZshScript(const WordTable& table) {
       "typeset -gA _claimsctl_words\n"
       "_claimsctl_words=(\n";
   for (const auto& [path, words] : table) {
-    script += "  \"" + path + "\" \"" + words.substr(words.empty() ? 0 : 1) + "\"\n";
+    script += "  \"" + path + "\" \"" + words + "\"\n";
   }
   script +=
       ")\n"
@@ -114,7 +121,7 @@ void AddCompletionCommand(CLI::App& app, int& exit_code) {
   CLI::App* root = &app;
   command->callback([root, shell, &exit_code] {
     WordTable table;
-    CollectWords(*root, "claimsctl", "", table);
+    CollectWords(*root, "claimsctl", {}, table);
     std::cout << (*shell == "bash" ? BashScript(table) : ZshScript(table));
     exit_code = 0;
   });

@@ -169,7 +169,11 @@ check "it completes sub-commands" test "$completed" = watch
 completed=$(bash -c "source '$work/completion.bash'; COMP_WORDS=(claimsctl claims watch --after-c); COMP_CWORD=3; _claimsctl; echo \"\${COMPREPLY[*]}\"")
 check "it completes a command's options" test "$completed" = --after-cursor
 "$claimsctl" completion zsh >"$work/_claimsctl"
-if command -v zsh >/dev/null; then check "the zsh completion script parses" zsh -n "$work/_claimsctl"; fi
+check "the zsh completion script parses" zsh -n "$work/_claimsctl"
+completed=$(zsh -c "autoload -U compinit && compinit -u -d '$work/zcompdump' && source '$work/_claimsctl' &&
+  print -- \${_comps[claimsctl]} \${_claimsctl_words[claimsctl clock]}")
+check "it loads in zsh and registers _claimsctl with the clock's commands" \
+  grep -Eq '^_claimsctl get set advance ' <<<"$completed"
 
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]
