@@ -50,7 +50,8 @@ constexpr const char* kValueCases = R"(    --output) words="text json" ;;
 std::string BashScript(const WordTable& table) {
   std::string script =
       "# bash completion for claimsctl: source <(claimsctl completion bash)\n"
-      "declare -A _claimsctl_words=(\n";
+      "# -g: bash-completion sources this file inside a function.\n"
+      "declare -gA _claimsctl_words=(\n";
   for (const auto& [path, words] : table) {
     script += "  [\"" + path + "\"]=\"" + words + "\"\n";
   }
