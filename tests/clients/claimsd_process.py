@@ -27,12 +27,16 @@ def _fresh_mariadb_url():
 
 
 class Claimsd:
-    def __init__(self):
+    """`extra_config`: YAML appended to the configuration (e.g. an auth section)."""
+
+    def __init__(self, extra_config=""):
+        self.extra_config = extra_config
         self.dir = tempfile.mkdtemp(prefix="claims-client-")
         for sub in ("workflows", "calendars"):
             shutil.copytree(os.path.join(CONFIG_DIR, sub), os.path.join(self.dir, sub))
         self.url = _fresh_mariadb_url() if BACKEND == "mariadb" else "sqlite:claims.db"
         self.port = 0
+        self.environment = {}
         self.process = None
         self._logs = 0
 
@@ -47,7 +51,7 @@ class Claimsd:
         text = re.sub(r"(?m)^access_log: .*$", "access_log: false", text)
         path = os.path.join(self.dir, "claimsd.yaml")
         with open(path, "w") as f:
-            f.write(text)
+            f.write(text + self.extra_config)
         return path
 
     def start(self):
@@ -57,7 +61,8 @@ class Claimsd:
         log_path = os.path.join(self.dir, f"log{self._logs}")
         log = open(log_path, "w")
         self.process = subprocess.Popen([CLAIMSD, "--config", config], stdout=log,
-                                        stderr=subprocess.STDOUT, cwd=self.dir)
+                                        stderr=subprocess.STDOUT, cwd=self.dir,
+                                        env=dict(os.environ, **self.environment))
         log.close()
         for _ in range(200):
             with open(log_path) as f:

@@ -1,8 +1,12 @@
 """The Python client and the example reviewer script against a real claimsd (SQLite or
 MariaDB, per CLAIMS_TEST_BACKEND)."""
 
+import base64
 import hashlib
+import hmac
 import io
+import json
+import time
 import os
 import subprocess
 import sys
@@ -15,6 +19,7 @@ from claims.v1 import claim_pb2
 
 from claimsd_process import Claimsd
 from claims_client import (Client, FailedPrecondition, Identity, InvalidArgument, NotFound,
+                           Unauthenticated,
                            Unimplemented)
 
 PARTNER = Identity(actor="pat", roles=["billing_admin"], partner="contoso")
@@ -209,6 +214,44 @@ class ClientTest(unittest.TestCase):
                              capture_output=True, text=True, timeout=60)
         self.assertNotEqual(run.returncode, 0)
         self.assertIn("customer_decline is not one of", run.stdout + run.stderr)
+
+
+JWT_SECRET = "0123456789abcdef0123456789abcdef-python"
+JWT_AUTH = """
+auth:
+  mode: jwt
+  issuer: https://login.example.test/
+  audience: claims
+  keys:
+    - {algorithm: HS256, secret_env: CLAIMS_TEST_JWT_SECRET}
+"""
+
+
+def hs256_token(claims):
+    """A token minted as an identity provider would, with the standard library only."""
+    def part(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signed = (part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." +
+              part(json.dumps(claims).encode()))
+    signature = hmac.new(JWT_SECRET.encode(), signed.encode(), hashlib.sha256).digest()
+    return signed + "." + part(signature)
+
+
+class BearerTokenTest(unittest.TestCase):
+    def test_a_token_identifies_the_caller_and_headers_alone_do_not(self):
+        server = Claimsd(JWT_AUTH)
+        server.environment["CLAIMS_TEST_JWT_SECRET"] = JWT_SECRET
+        self.addCleanup(server.close)
+        target = server.start()
+        token = hs256_token({"iss": "https://login.example.test/", "aud": "claims",
+                             "sub": "pat@contoso", "exp": int(time.time()) + 300,
+                             "roles": ["billing_admin"], "partner_id": "contoso"})
+        with Client(target, Identity.bearer(token)) as client:
+            self.assertEqual(new_claim(client).creator, "pat@contoso")
+        with Client(target, PARTNER) as headers_only:
+            with self.assertRaises(Unauthenticated) as refused:
+                new_claim(headers_only)
+            self.assertEqual(refused.exception.reason, "MISSING_IDENTITY")
 
 
 if __name__ == "__main__":
