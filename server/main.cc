@@ -8,6 +8,7 @@
 
 #include "config/claims_config.h"
 #include "server/claims_server.h"
+#include "server/logging.h"
 #include "spdlog/spdlog.h"
 #include "storage/soci_repository.h"
 
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
     std::cerr << config.status().message() << "\n";
     return 2;
   }
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  claims::server::ConfigureLogging(config->log_format, spdlog::level::from_str(config->log_level));
 
   if (migrate_only) {
     claims::storage::StorageOptions options;
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
       continue;
     }
     spdlog::info("signal {}: shutting down", signal);
-    (*server)->Shutdown(absl::Seconds(10));
+    (*server)->Shutdown(config->shutdown_grace);
     return 0;
   }
 }
