@@ -5,7 +5,9 @@
   never the bearer token, comment text or evidence bytes the calls carried;
 - /metrics: every family the alerts in docs/operations.md use;
 - SIGTERM: an open StreamEvents ends within a second with UNAVAILABLE "server shutting down",
-  the health port stops answering SERVING, and the process exits 0 within shutdown_grace_seconds.
+  the health port stops answering SERVING, a call in flight (held on SQLite's write lock) still
+  completes, and the process exits 0 within shutdown_grace_seconds; a call that stays stuck
+  past the grace does not hold the exit (claimsd exits 1 a few seconds after the grace).
 
 check_operations.py CLAIMSD CLAIMSCTL CONFIG_DIR PROTO_DIR. Run with /usr/bin/python3 (Debian's
 grpcio and protobuf); the StreamEvents messages are generated from PROTO_DIR with protoc here.
@@ -15,6 +17,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,7 +28,9 @@ import urllib.request
 import grpc
 
 claimsd, claimsctl, config_dir, proto_dir = sys.argv[1:5]
-GRACE_SECONDS = 3
+GRACE_SECONDS = 4
+# How long the in-flight call is held after SIGTERM: well inside the grace.
+HELD_SECONDS = 1.0
 SECRET_TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.NEVER-LOGGED-TOKEN"
 SECRET_COMMENT = "never-logged comment text 7f3a"
 SECRET_EVIDENCE = b"%PDF-1.7 never-logged evidence bytes 91c2"
@@ -67,6 +72,11 @@ for pattern, replacement in replacements:
     config, count = re.subn(pattern, replacement, config)
     assert count == 1, f"the shipped config has no line for {pattern}"
 open(f"{work}/claimsd.yaml", "w", encoding="utf-8").write(config)
+STUCK_GRACE_SECONDS = 1
+AFTER_GRACE_SECONDS = 3  # server/main.cc kShutdownAfterGrace
+open(f"{work}/claimsd-stuck.yaml", "w", encoding="utf-8").write(re.sub(
+    r"(?m)^shutdown_grace_seconds: .*", f"shutdown_grace_seconds: {STUCK_GRACE_SECONDS}",
+    re.sub(r"(?m)^  listen: 127.0.0.1:\d+", '  listen: ""', config)))
 
 generated = f"{work}/generated"
 os.mkdir(generated)
@@ -75,23 +85,38 @@ subprocess.run(["protoc", f"-I{proto_dir}", f"--python_out={generated}", *protos
 sys.path.insert(0, generated)
 from claims.v1 import claim_pb2, claims_service_pb2  # noqa: E402  (generated above)
 
-log_path = f"{work}/claimsd.log"
-log = open(log_path, "wb")
-server = subprocess.Popen([claimsd, "--config", f"{work}/claimsd.yaml"], stdout=log,
-                          stderr=subprocess.STDOUT, cwd=work)
-try:
-    port = None
+
+
+def start_claimsd(config_path, log_path):
+    """claimsd in the background, its output in log_path; returns it and its port."""
+    log = open(log_path, "wb")
+    process = subprocess.Popen([claimsd, "--config", config_path], stdout=log,
+                               stderr=subprocess.STDOUT, cwd=work)
+    log.close()
     for _ in range(200):
         match = re.search(r"\(port (\d+)\)", open(log_path, encoding="utf-8").read())
         if match:
-            port = int(match.group(1))
-            break
-        if server.poll() is not None:
+            return process, int(match.group(1))
+        if process.poll() is not None:
             break
         time.sleep(0.05)
-    if port is None:
-        print(open(log_path, encoding="utf-8").read())
-        sys.exit("claimsd did not start")
+    print(open(log_path, encoding="utf-8").read())
+    process.kill()
+    sys.exit("claimsd did not start")
+
+
+def hold_create(env, request_id):
+    """A CreateClaim that waits on the write lock the caller holds."""
+    return subprocess.Popen(
+        [claimsctl, "claims", "create", "partners/contoso", "--mpn", "7654321",
+         "--customer-tenant-id", "6f1c2a9e-0000-4000-8000-000000000002", "--customer-name",
+         "Northwind", "--product", "power_bi", "--activity", "pre_sales", "--request-id",
+         request_id], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+log_path = f"{work}/claimsd.log"
+server, port = start_claimsd(f"{work}/claimsd.yaml", log_path)
+try:
     address = f"127.0.0.1:{port}"
 
     env = dict(os.environ, CLAIMS_SERVER=address, CLAIMS_ACTOR="pat", CLAIMS_ROLES="billing_admin",
@@ -191,8 +216,19 @@ try:
 
     check("health is SERVING before SIGTERM", health_status() == "SERVING")
 
+    # A call in flight at SIGTERM: CreateClaim waits on the database's write lock, held here
+    # (claimsd's busy timeout is longer than the hold).
+    lock = sqlite3.connect(f"{work}/claims.db", isolation_level=None, timeout=5,
+                           check_same_thread=False)
+    lock.execute("BEGIN EXCLUSIVE")
+    in_flight = hold_create(env, "ops-in-flight")
+    time.sleep(0.5)
+    check("the CreateClaim is still in flight on the held lock", in_flight.poll() is None)
+
     sent = time.monotonic()
     server.send_signal(signal.SIGTERM)
+    release = threading.Timer(HELD_SECONDS, lambda: lock.execute("COMMIT"))
+    release.start()
     after_signal = []
     while time.monotonic() - sent < 0.5 and server.poll() is None:
         after_signal.append(health_status())
@@ -200,6 +236,15 @@ try:
     check("health stops answering SERVING once SIGTERM arrives (first probe 20 ms after)",
           "SERVING" not in after_signal[1:], f"(probes: {after_signal})")
     reader.join(timeout=5)
+    try:
+        in_flight_out, _ = in_flight.communicate(timeout=GRACE_SECONDS + 2)
+    except subprocess.TimeoutExpired:
+        in_flight.kill()
+        in_flight_out, _ = in_flight.communicate()
+    drained_seconds = time.monotonic() - sent
+    check(f"the call in flight at SIGTERM completes ({round(drained_seconds, 3)} s after it)",
+          in_flight.returncode == 0 and '"state": "editing"' in in_flight_out.replace('":"', '": "'),
+          in_flight_out[-300:])
     stream_seconds = ended["at"] - sent if "at" in ended else None
     check(f"the stream ends within 1 s of SIGTERM ({stream_seconds and round(stream_seconds, 3)} s)",
           stream_seconds is not None and stream_seconds < 1.0, str(ended))
@@ -215,11 +260,40 @@ try:
           f"grace {GRACE_SECONDS} s)", exit_code == 0 and exit_seconds <= GRACE_SECONDS,
           f"(exit code {exit_code})")
     channel.close()
+    release.join()
+    lock.close()
 finally:
     if server.poll() is None:
         server.kill()
         server.wait()
-    log.close()
+
+# A call stuck past the grace: the lock is held until claimsd has gone.
+stuck_server, stuck_port = start_claimsd(f"{work}/claimsd-stuck.yaml", f"{work}/stuck.log")
+lock = sqlite3.connect(f"{work}/claims.db", isolation_level=None, timeout=5)
+try:
+    lock.execute("BEGIN EXCLUSIVE")
+    stuck = hold_create(dict(env, CLAIMS_SERVER=f"127.0.0.1:{stuck_port}"), "ops-stuck")
+    time.sleep(0.5)
+    sent = time.monotonic()
+    stuck_server.send_signal(signal.SIGTERM)
+    limit = STUCK_GRACE_SECONDS + AFTER_GRACE_SECONDS
+    try:
+        stuck_code = stuck_server.wait(timeout=limit + 2)
+    except subprocess.TimeoutExpired:
+        stuck_code = None
+    stuck_seconds = time.monotonic() - sent
+    stuck_log = open(f"{work}/stuck.log", encoding="utf-8").read()
+    check(f"a call stuck past the grace does not hold the exit ({round(stuck_seconds, 3)} s; "
+          f"grace {STUCK_GRACE_SECONDS} s + {AFTER_GRACE_SECONDS} s)",
+          stuck_code == 1 and limit - 0.5 <= stuck_seconds <= limit + 1 and
+          "calls still running" in stuck_log, f"(exit code {stuck_code})")
+    stuck_out, _ = stuck.communicate(timeout=10)
+    check("the stuck call's caller is told UNAVAILABLE", "UNAVAILABLE" in stuck_out, stuck_out)
+finally:
+    lock.close()
+    if stuck_server.poll() is None:
+        stuck_server.kill()
+        stuck_server.wait()
 
 text = open(log_path, "rb").read()
 lines = [line for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
@@ -239,10 +313,15 @@ access = [o for o in objects if o.get("logger") == "access"]
 by_method = {}
 for line in access:
     by_method.setdefault(line.get("method"), []).append(line)
-for method in ("CreateClaim", "AddComment", "AddEvidence", "PerformAction", "StreamEvents"):
-    check(f"one access line for {method}", len(by_method.get(method, [])) == 1,
-          str(by_method.get(method)))
-create = (by_method.get("CreateClaim") or [{}])[0]
+for method, calls in (("CreateClaim", 2), ("AddComment", 1), ("AddEvidence", 1),
+                      ("PerformAction", 1), ("StreamEvents", 1)):
+    check(f"one access line for each {method} call ({calls})",
+          len(by_method.get(method, [])) == calls, str(by_method.get(method)))
+creates = {line.get("request_id"): line for line in by_method.get("CreateClaim", [])}
+create = creates.get("ops-create-1", {})
+held = creates.get("ops-in-flight", {})
+check("the call held over SIGTERM is logged OK with the time it waited",
+      held.get("code") == "OK" and held.get("latency_ms", 0) >= HELD_SECONDS * 1000, str(held))
 check("the CreateClaim line has code, latency, actor, claim and request id",
       create.get("code") == "OK" and isinstance(create.get("latency_ms"), (int, float)) and
       create.get("actor") == "pat" and create.get("claim") == name and
