@@ -45,26 +45,37 @@ need_tools() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# needed_packages BINARY...: the Debian package of every shared library the binaries load.
+# needed_packages BINARY...: the Debian package of every shared library the binaries load; a
+# library no package installed comes out as "unpackaged:PATH", which no list holds.
 needed_packages() {
-  local lib
-  ldd "$@" | awk '/=> \//{print $3}' | sort -u | while read -r lib; do
-    dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib" 2>/dev/null ||
-      echo "unpackaged:$lib"
-  done | cut -d: -f1 | sort -u
+  local lib libs=() names=()
+  mapfile -t libs < <(ldd "$@" | awk '/=> \//{print $3}' | sort -u)
+  # dpkg knows a file by the path its package ships, which on a merged-/usr host may be either
+  # the name ldd found or the file it resolves to: ask for both, in one call.
+  for lib in "${libs[@]}"; do names+=("$lib" "$(readlink -f "$lib")"); done
+  local owners owned
+  owners=$(dpkg -S "${names[@]}" 2>/dev/null || true)
+  owned=$(awk -F': ' '{print $NF}' <<<"$owners")
+  {
+    for lib in "${libs[@]}"; do
+      grep -qxF -e "$lib" -e "$(readlink -f "$lib")" <<<"$owned" || echo "unpackaged:$lib"
+    done
+    cut -d: -f1 <<<"$owners"
+  } | sort -u
 }
 
 # check_package_list BINARY...: fails when a library of the binaries comes from a package that
 # the runtime list does not install.
 check_package_list() {
-  local absent
-  absent=$(comm -23 <(needed_packages "$@") <(runtime_packages | sort -u))
+  local absent needed
+  needed=$(needed_packages "$@")
+  absent=$(comm -23 <(echo "$needed") <(runtime_packages | sort -u))
   if [ -n "$absent" ]; then
     echo "image.sh: the binaries load libraries from packages missing in $package_list:" >&2
     echo "$absent" | sed 's/^/  /' >&2
     return 1
   fi
-  echo "runtime packages: all $(needed_packages "$@" | wc -l) library packages of the binaries are listed"
+  echo "runtime packages: all $(echo "$needed" | wc -l) library packages of the binaries are listed"
 }
 
 build_image() {
