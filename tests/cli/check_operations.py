@@ -67,6 +67,8 @@ replacements = [
     (r"(?m)^shutdown_grace_seconds: .*", f"shutdown_grace_seconds: {GRACE_SECONDS}"),
     (r"(?m)^log_format: .*", "log_format: json"),
     (r"(?m)^access_log: .*", "access_log: true"),
+    # No sweeper: the timer made overdue below stays unfired, so the lag it leaves is known.
+    (r"(?m)^  enabled: true.*", "  enabled: false"),
 ]
 for pattern, replacement in replacements:
     config, count = re.subn(pattern, replacement, config)
@@ -139,6 +141,15 @@ try:
     claimsctl_json("claims", "evidence", name, f"{work}/poe.pdf")
     claimsctl_json("claims", "act", name, "submit")
 
+    # The submitted claim's armed timers, made due ten minutes ago (next_fire_at is in
+    # microseconds since the epoch; unarmed timers hold the largest BIGINT).
+    LAG_SECONDS = 600
+    with sqlite3.connect(f"{work}/claims.db") as db:
+        overdue = db.execute(
+            "UPDATE timers SET next_fire_at = ? WHERE next_fire_at < 9223372036854775807",
+            (int((time.time() - LAG_SECONDS) * 1e6),)).rowcount
+    check(f"the submitted claim has armed timers ({overdue})", overdue > 0)
+
     # An open stream, read by a thread that records when and how it ends.
     channel = grpc.insecure_channel(address)
     stream_events = channel.unary_stream(
@@ -167,14 +178,23 @@ try:
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
             return r.read().decode()
 
+    def timer_lag(metrics):
+        match = re.search(r"(?m)^claims_timer_lag_seconds (\S+)$", metrics)
+        return float(match.group(1)) if match else None
+
+    # The lag is sampled after each health ping (health.check_interval_ms, 1 s).
     metrics = ""
     for _ in range(100):
         metrics = scrape()
-        if re.search(r"(?m)^claims_event_streams_open 1$", metrics) and events_seen:
+        if (re.search(r"(?m)^claims_event_streams_open 1$", metrics) and events_seen and
+                (timer_lag(metrics) or 0) >= LAG_SECONDS):
             break
         time.sleep(0.05)
     check("the stream is open and has delivered the claim's events",
           bool(events_seen) and "claims_event_streams_open 1" in metrics)
+    lag = timer_lag(metrics)
+    check(f"timer lag is now minus the oldest unfired due timer ({lag} s, made {LAG_SECONDS} s)",
+          lag is not None and LAG_SECONDS <= lag < LAG_SECONDS + 30)
 
     families = {
         "database pool in use": r'claims_db_pool_connections\{state="in_use"\} \d',
@@ -216,7 +236,8 @@ try:
 
     check("health is SERVING before SIGTERM", health_status() == "SERVING")
 
-    # A call in flight at SIGTERM: CreateClaim waits on the database's write lock, held here
+    # A call in flight at SIGTERM (so the drain lasts, and the health port answers NOT_SERVING
+    # through it): CreateClaim waits on the database's write lock, held here
     # (claimsd's busy timeout is longer than the hold).
     lock = sqlite3.connect(f"{work}/claims.db", isolation_level=None, timeout=5,
                            check_same_thread=False)
@@ -233,8 +254,9 @@ try:
     while time.monotonic() - sent < 0.5 and server.poll() is None:
         after_signal.append(health_status())
         time.sleep(0.02)
-    check("health stops answering SERVING once SIGTERM arrives (first probe 20 ms after)",
-          "SERVING" not in after_signal[1:], f"(probes: {after_signal})")
+    check(f"health stops answering SERVING once SIGTERM arrives ({sorted(set(after_signal))})",
+          "NOT_SERVING" in after_signal and "SERVING" not in after_signal[1:],
+          f"(probes: {after_signal})")
     reader.join(timeout=5)
     try:
         in_flight_out, _ = in_flight.communicate(timeout=GRACE_SECONDS + 2)
