@@ -1,6 +1,7 @@
 #include "config/claims_config.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "gmock/gmock.h"
@@ -182,6 +183,20 @@ TEST(ClaimsConfigTest, ShippedMysqlConfigTakesBearerTokens) {
   EXPECT_EQ(config.auth.mode, AuthMode::kJwt);
   ASSERT_EQ(config.auth.keys.size(), 1u);
   EXPECT_EQ(config.auth.keys[0].public_key_file, dir + "/config/keys/signing-2026.pem");
+}
+
+// Every configuration the repository ships (the embedded default, MySQL, the container image's)
+// must load: a changed default must not leave one of them refused at start-up.
+TEST(ClaimsConfigTest, EveryShippedConfigLoads) {
+  int loaded = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::SourceDir() + "/config")) {
+    const std::string path = entry.path().string();
+    if (!entry.is_regular_file() || !path.ends_with(".yaml")) continue;
+    SCOPED_TRACE(path);
+    EXPECT_OK(LoadServerConfig(path).status());
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 3);
 }
 
 TEST(ClaimsConfigTest, AuthDefaultsToTrustedHeaders) {
