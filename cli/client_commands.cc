@@ -20,8 +20,9 @@ namespace {
 
 namespace pb = ::claims::v1;
 
-// claimsd's default grpc.max_message_bytes: a larger upload could not be sent anyway.
-constexpr std::size_t kMaxEvidenceBytes = 16 << 20;
+// claimsd's default grpc.max_message_bytes (4 MiB) less room for the request's other fields:
+// a larger upload could not be sent in one message anyway.
+constexpr std::size_t kMaxEvidenceBytes = (4 << 20) - (64 << 10);
 
 // Prints a response as JSON or, for people, with `text`.
 template <typename Response>

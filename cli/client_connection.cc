@@ -1,5 +1,7 @@
 #include "cli/client_connection.h"
 
+#include <grpcpp/resource_quota.h>
+
 #include <iostream>
 #include <utility>
 
@@ -12,6 +14,20 @@ namespace claims::cli {
 namespace {
 
 constexpr std::size_t kMaxPemBytes = 4 << 20;
+// What claimsctl accepts from a server: a message at most as large as claimsd's default limit,
+// and transport buffers bounded so that a server (or anything posing as one) sending a huge
+// message costs this process no more than the quota before it is refused.
+constexpr int kMaxReceiveBytes = 4 << 20;
+constexpr std::size_t kTransportQuotaBytes = 12 << 20;
+
+grpc::ChannelArguments BoundedChannelArguments() {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(kMaxReceiveBytes);
+  grpc::ResourceQuota quota("claimsctl");
+  quota.Resize(kTransportQuotaBytes);
+  arguments.SetResourceQuota(quota);
+  return arguments;
+}
 
 absl::StatusOr<std::string> ReadPemOption(const std::string& path) {
   if (path.empty()) return std::string();
@@ -53,7 +69,10 @@ void AddConnectionOptions(CLI::App& command, ClientOptions& options) {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientOptions& options) {
   const bool tls = options.tls || !options.tls_ca.empty() || !options.tls_cert.empty() ||
                    !options.tls_key.empty();
-  if (!tls) return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  if (!tls) {
+    return grpc::CreateCustomChannel(options.server, grpc::InsecureChannelCredentials(),
+                                     BoundedChannelArguments());
+  }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
@@ -65,7 +84,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientOptions& 
     if (!pem.ok()) return pem.status();
     *out = *std::move(pem);
   }
-  grpc::ChannelArguments arguments;
+  grpc::ChannelArguments arguments = BoundedChannelArguments();
   if (!options.tls_server_name.empty()) {
     arguments.SetSslTargetNameOverride(options.tls_server_name);
   }

@@ -1,6 +1,7 @@
 #include "config/claims_config.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "gmock/gmock.h"
@@ -28,6 +29,8 @@ TEST(ClaimsConfigTest, EmptyFileGivesDefaults) {
   ASSERT_OK_AND_ASSIGN(ServerConfig config, ParseServerConfig("", "c.yaml", ""));
   EXPECT_EQ(config.scheduler.batch_size, 100);
   EXPECT_EQ(config.grpc.max_queued_calls, 256);
+  EXPECT_EQ(config.grpc.max_message_bytes, 4 << 20);
+  EXPECT_EQ(config.grpc.memory_quota_bytes, 12 << 20);
   EXPECT_FALSE(config.tls.enabled());
   EXPECT_EQ(config.health.listen, "");
   EXPECT_EQ(config.health.check_interval, absl::Seconds(1));
@@ -75,6 +78,26 @@ TEST(ClaimsConfigTest, TlsHealthShutdownAndLogging) {
   EXPECT_EQ(config.shutdown_grace, absl::Seconds(4));
   EXPECT_EQ(config.log_format, LogFormat::kJson);
   EXPECT_FALSE(config.access_log);
+}
+
+// A quota smaller than two messages would refuse ordinary traffic while it is being read.
+TEST(ClaimsConfigTest, TheMemoryQuotaHoldsTwoMessagesOrIsOff) {
+  EXPECT_THAT(ParseServerConfig("grpc:\n  max_message_bytes: 8388608\n"
+                                "  memory_quota_bytes: 12582912\n",
+                                "c.yaml", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:3:23: grpc.memory_quota_bytes (12582912) must be at "
+                                 "least twice grpc.max_message_bytes (8388608)")));
+  EXPECT_THAT(ParseServerConfig("grpc: {max_message_bytes: 16777216}\n", "c.yaml", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_OK_AND_ASSIGN(
+      ServerConfig off,
+      ParseServerConfig("grpc: {max_message_bytes: 16777216, memory_quota_bytes: 0}\n", "c.yaml",
+                        ""));
+  EXPECT_EQ(off.grpc.memory_quota_bytes, 0);
+  EXPECT_THAT(ParseServerConfig("grpc: {memory_quota_bytes: -1}\n", "c.yaml", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("grpc.memory_quota_bytes: out of range")));
 }
 
 TEST(ClaimsConfigTest, TlsHealthAndLoggingProblemsAreReported) {
@@ -160,6 +183,20 @@ TEST(ClaimsConfigTest, ShippedMysqlConfigTakesBearerTokens) {
   EXPECT_EQ(config.auth.mode, AuthMode::kJwt);
   ASSERT_EQ(config.auth.keys.size(), 1u);
   EXPECT_EQ(config.auth.keys[0].public_key_file, dir + "/config/keys/signing-2026.pem");
+}
+
+// Every configuration the repository ships (the embedded default, MySQL, the container image's)
+// must load: a changed default must not leave one of them refused at start-up.
+TEST(ClaimsConfigTest, EveryShippedConfigLoads) {
+  int loaded = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::SourceDir() + "/config")) {
+    const std::string path = entry.path().string();
+    if (!entry.is_regular_file() || !path.ends_with(".yaml")) continue;
+    SCOPED_TRACE(path);
+    EXPECT_OK(LoadServerConfig(path).status());
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 3);
 }
 
 TEST(ClaimsConfigTest, AuthDefaultsToTrustedHeaders) {
