@@ -137,6 +137,7 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   logic_options.default_workflow = config.workflows.default_workflow;
   logic_options.idempotency_retention = config.idempotency_retention;
   logic_options.max_evidence_bytes = config.database.max_evidence_bytes;
+  logic_options.max_upload_bytes = config.evidence.max_bytes;
   TimerScheduler* scheduler = server->scheduler_.get();
   server->logic_ = std::make_unique<ClaimsLogic>(
       *server->repository_, *server->workflows_, *server->clock_, *server->authenticator_,
@@ -150,9 +151,11 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   server->workers_ =
       std::make_unique<WorkerPool>(config.grpc.worker_threads, config.grpc.max_queued_calls);
   server->access_log_ = std::make_unique<AccessLog>(config.access_log, config.log_format);
+  absl::StatusOr<std::unique_ptr<ContentSniffer>> sniffer = ContentSniffer::Create();
+  if (!sniffer.ok()) return sniffer.status();
   server->service_ =
       std::make_unique<ClaimsService>(*server->logic_, *server->workers_, *server->events_,
-                                      *server->metrics_, *server->access_log_);
+                                      *server->metrics_, *server->access_log_, *std::move(sniffer));
   server->api_calls_ = std::make_unique<UnaryCalls>(
       [logic = server->logic_.get()](const Metadata& metadata) {
         return logic->Authenticate(metadata);
