@@ -211,6 +211,11 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   builder.AddListeningPort(config.listen, *credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(config.grpc.max_message_bytes);
   builder.SetMaxSendMessageSize(config.grpc.max_message_bytes);
+  // A fixed receive window of 1 MiB a stream instead of one that BDP probing grows to many
+  // megabytes: a client streaming a large upload faster than it is stored would otherwise
+  // park that much of it in this process.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024 * 1024);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->workflows_service_.get());
   if (server->test_clock_service_) builder.RegisterService(server->test_clock_service_.get());
