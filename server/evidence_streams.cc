@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/request_decoding.h"
+#include "server/request_limits.h"
 #include "server/status_mapping.h"
 #include "server/unary_calls.h"
 
@@ -214,6 +215,11 @@ class UploadReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       return;
     }
     wire_.Clear();
+    // Chunks over 1 MiB are refused, as every field over its documented limit is.
+    if (absl::Status limits = CheckRequestLimits(request, 0); !limits.ok()) {
+      Fail(limits);
+      return;
+    }
     if (!upload_.has_value()) {
       if (!request.has_header()) {
         Fail(InvalidArgument("the first message of an upload must be its header",

@@ -388,6 +388,13 @@ TEST_P(EvidenceE2eTest, UploadIsAuthorisedAsAddEvidence) {
       Upload(Partner("contoso"), claim.name(), Document(1000), too_large, &uploaded);
   EXPECT_THAT(status, HasCode(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(Details(status).info.reason(), "EVIDENCE_TOO_LARGE");
+
+  UploadOptions big_chunks;
+  big_chunks.chunk = 2 * kMiB;
+  status = Upload(Partner("contoso"), claim.name(), Document(3 * kMiB), big_chunks, &uploaded);
+  EXPECT_THAT(status, HasCode(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Details(status).info.reason(), "FIELD_TOO_LONG");
+  EXPECT_EQ(EvidenceCount(claim.name()), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EvidenceE2eTest,
