@@ -135,6 +135,7 @@ class EvidenceE2eTest : public E2eFixture {
     int64_t declared_size = -1;  // default: the document's
     int64_t chunk = kMiB;
     int64_t break_after = -1;  // cancel after sending this many bytes
+    std::string request_id;
   };
 
   grpc::Status Upload(const Identity& who, const std::string& claim, const Document& document,
@@ -150,6 +151,7 @@ class EvidenceE2eTest : public E2eFixture {
                                                                        : document.size());
     header.mutable_header()->set_sha256(options.sha256.empty() ? document.Sha256()
                                                                : options.sha256);
+    header.mutable_header()->set_request_id(options.request_id);
     if (writer->Write(header)) {
       for (int64_t at = 0; at < document.size(); at += options.chunk) {
         if (options.break_after >= 0 && at >= options.break_after) {
@@ -395,6 +397,20 @@ TEST_P(EvidenceE2eTest, UploadIsAuthorisedAsAddEvidence) {
   EXPECT_THAT(status, HasCode(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(Details(status).info.reason(), "FIELD_TOO_LONG");
   EXPECT_EQ(EvidenceCount(claim.name()), 0);
+}
+
+TEST_P(EvidenceE2eTest, RetriedUploadIsAnsweredOnceAndLeavesNoSecondCopy) {
+  const v1::Claim claim = ClaimIn("editing");
+  const Document document(2 * kMiB + 1);
+  UploadOptions options;
+  options.request_id = "upload-1";
+  v1::Evidence first, second;
+  ASSERT_TRUE(GrpcOk(Upload(Partner("contoso"), claim.name(), document, options, &first)));
+  chunks_before_ = StoredRows("evidence_chunks");
+  ASSERT_TRUE(GrpcOk(Upload(Partner("contoso"), claim.name(), document, options, &second)));
+  EXPECT_EQ(second.name(), first.name());
+  EXPECT_EQ(EvidenceCount(claim.name()), 1);
+  EXPECT_TRUE(StagingEmpties()) << "the retry's staged copy was left behind";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EvidenceE2eTest,
