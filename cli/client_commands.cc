@@ -3,6 +3,7 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 
 #include <chrono>
 #include <iostream>
@@ -37,8 +38,23 @@ struct ClientOptions {
 };
 
 constexpr std::size_t kMaxPemBytes = 4 << 20;
-// claimsd's default grpc.max_message_bytes: a larger upload could not be sent anyway.
-constexpr std::size_t kMaxEvidenceBytes = 16 << 20;
+// claimsd's default grpc.max_message_bytes (4 MiB) less room for the request's other fields:
+// a larger upload could not be sent in one message anyway.
+constexpr std::size_t kMaxEvidenceBytes = (4 << 20) - (64 << 10);
+// What claimsctl accepts from a server: a message at most as large as claimsd's default limit,
+// and transport buffers bounded so that a server (or anything posing as one) sending a huge
+// message costs this process no more than the quota before it is refused.
+constexpr int kMaxReceiveBytes = 4 << 20;
+constexpr std::size_t kTransportQuotaBytes = 12 << 20;
+
+grpc::ChannelArguments BoundedChannelArguments() {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(kMaxReceiveBytes);
+  grpc::ResourceQuota quota("claimsctl");
+  quota.Resize(kTransportQuotaBytes);
+  arguments.SetResourceQuota(quota);
+  return arguments;
+}
 
 absl::StatusOr<std::string> ReadPemOption(const std::string& path) {
   if (path.empty()) return std::string();
@@ -50,7 +66,10 @@ absl::StatusOr<std::string> ReadPemOption(const std::string& path) {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientOptions& options) {
   const bool tls = options.tls || !options.tls_ca.empty() || !options.tls_cert.empty() ||
                    !options.tls_key.empty();
-  if (!tls) return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  if (!tls) {
+    return grpc::CreateCustomChannel(options.server, grpc::InsecureChannelCredentials(),
+                                     BoundedChannelArguments());
+  }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
@@ -62,7 +81,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientOptions& 
     if (!pem.ok()) return pem.status();
     *out = *std::move(pem);
   }
-  grpc::ChannelArguments arguments;
+  grpc::ChannelArguments arguments = BoundedChannelArguments();
   if (!options.tls_server_name.empty()) {
     arguments.SetSslTargetNameOverride(options.tls_server_name);
   }

@@ -1,6 +1,6 @@
 // claimsctl simulate FILE SCRIPT [--output text|json]: runs a scripted sequence of actions and
-// clock advances against the engine (docs/simulate.md) and prints the trace. Exit 0 when the
-// script ran and every expectation held, 1 otherwise.
+// clock advances against the engine (the format: the README, "Simulating a workflow") and prints
+// the trace. Exit 0 when the script ran and every expectation held, 1 otherwise.
 
 #include <filesystem>
 #include <fstream>
@@ -109,7 +109,8 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand(
       "simulate", "Run a script of actions and clock advances against a workflow; print the trace");
   command->add_option("file", options->workflow, "Workflow YAML file")->required();
-  command->add_option("script", options->script, "Simulation script (docs/simulate.md)")
+  command
+      ->add_option("script", options->script, "Simulation script (README: Simulating a workflow)")
       ->required();
   command->add_option("--output", options->output, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));

@@ -230,6 +230,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
   std::string log_format = "text";
   int line_of_clock = 0;
   int column_of_clock = 0;
+  int line_of_quota = 1;
+  int column_of_quota = 1;
 
   ReadMap(
       root, "the configuration",
@@ -290,7 +292,15 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                       {"worker_threads", Scalar<int>(config.grpc.worker_threads, problems,
                                                      "grpc.worker_threads", positive)},
                       {"max_queued_calls", Scalar<int>(config.grpc.max_queued_calls, problems,
-                                                       "grpc.max_queued_calls", positive)}},
+                                                       "grpc.max_queued_calls", positive)},
+                      {"memory_quota_bytes",
+                       [&](const YAML::Node& quota) {
+                         Scalar<int64_t>(config.grpc.memory_quota_bytes, problems,
+                                         "grpc.memory_quota_bytes",
+                                         [](const int64_t& v) { return v >= 0; })(quota);
+                         line_of_quota = quota.Mark().line + 1;
+                         column_of_quota = quota.Mark().column + 1;
+                       }}},
                      problems);
            }},
           {"metrics",
@@ -341,6 +351,14 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
   config.scheduler.max_sleep = absl::Seconds(max_sleep_seconds);
   config.idempotency_retention = absl::Hours(retention_hours);
   config.database.event_retention = absl::Hours(event_retention_hours);
+  if (config.grpc.memory_quota_bytes > 0 &&
+      config.grpc.memory_quota_bytes < 2 * static_cast<int64_t>(config.grpc.max_message_bytes)) {
+    problems.AddAt(line_of_quota, column_of_quota,
+                   absl::StrCat("grpc.memory_quota_bytes (", config.grpc.memory_quota_bytes,
+                                ") must be at least twice grpc.max_message_bytes (",
+                                config.grpc.max_message_bytes,
+                                "): a message is held whole while it is read; 0 for no quota"));
+  }
   config.workflows.watch_interval = absl::Seconds(watch_seconds);
   config.shutdown_grace = absl::Seconds(grace_seconds);
   config.log_format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;

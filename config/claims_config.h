@@ -43,11 +43,19 @@ struct SchedulerConfig {
 };
 
 struct GrpcConfig {
-  int max_message_bytes = 16 * 1024 * 1024;
+  // gRPC's own default. Requests are small (every field is bounded, a list page at most
+  // 2 MiB); large evidence goes by streaming, in chunks.
+  int max_message_bytes = 4 * 1024 * 1024;
   int worker_threads = 8;
   // Calls waiting for a worker beyond this are refused at once (RESOURCE_EXHAUSTED) rather
   // than queued without bound.
   int max_queued_calls = 256;
+  // What the transport may hold in buffers for all connections together (gRPC's resource
+  // quota). gRPC 1.51 reads a whole message before comparing it with max_message_bytes, so
+  // without this bound a client decides how much memory a refusal costs; past it, the streams
+  // that hold the most are cancelled with RESOURCE_EXHAUSTED. At least twice max_message_bytes;
+  // 0: unbounded.
+  int64_t memory_quota_bytes = 12 * 1024 * 1024;
 };
 
 // The address ParseServerConfig gives metrics.listen when the file does not name one.

@@ -15,7 +15,7 @@ build_packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # google/rpc/{status,error_details,code}.proto (cmake/GoogleApisProtos.cmake)
   golang-github-gogo-googleapis-dev
-  libsoci-dev libboost-dev libmariadb-dev libsqlite3-dev
+  libsoci-dev libboost-dev libmariadb-dev libsqlite3-dev liburiparser-dev
   libyaml-cpp-dev libspdlog-dev libabsl-dev libcli11-dev prometheus-cpp-dev libcpp-jwt-dev
   libssl-dev nlohmann-json3-dev
   # evidence content types told from the bytes (libmagic1 and its database libmagic-mgc come

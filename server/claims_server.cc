@@ -5,6 +5,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -211,6 +212,11 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   builder.AddListeningPort(config.listen, *credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(config.grpc.max_message_bytes);
   builder.SetMaxSendMessageSize(config.grpc.max_message_bytes);
+  if (config.grpc.memory_quota_bytes > 0) {
+    grpc::ResourceQuota quota("claimsd");
+    quota.Resize(static_cast<size_t>(config.grpc.memory_quota_bytes));
+    builder.SetResourceQuota(quota);
+  }
   // A fixed receive window of 1 MiB a stream instead of one that BDP probing grows to many
   // megabytes: a client streaming a large upload faster than it is stored would otherwise
   // park that much of it in this process.

@@ -5,11 +5,21 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "config/claims_config.h"
 #include "server/claims_server.h"
+#include "server/logging.h"
 #include "spdlog/spdlog.h"
 #include "storage/soci_repository.h"
+
+namespace {
+
+// What claimsd's own ports and threads take to stop once the calls are done (the metrics
+// endpoint's web server the longest, about 2 s), on top of shutdown_grace_seconds.
+constexpr absl::Duration kShutdownAfterGrace = absl::Seconds(3);
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"claimsd: the claims workflow service"};
@@ -24,7 +34,7 @@ int main(int argc, char** argv) {
     std::cerr << config.status().message() << "\n";
     return 2;
   }
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  claims::server::ConfigureLogging(config->log_format, spdlog::level::from_str(config->log_level));
 
   if (migrate_only) {
     claims::storage::StorageOptions options;
@@ -69,7 +79,19 @@ int main(int argc, char** argv) {
       continue;
     }
     spdlog::info("signal {}: shutting down", signal);
-    (*server)->Shutdown(absl::Seconds(10));
+    // Past the grace gRPC cancels the calls, but a handler blocked in the database (on a lock
+    // held elsewhere) keeps running and would hold the exit until the kubelet's SIGKILL. Ending
+    // the process rolls back what it has not committed, and its caller, already cancelled,
+    // retries with the same request_id.
+    const absl::Duration limit = config->shutdown_grace + kShutdownAfterGrace;
+    std::thread([limit] {
+      absl::SleepFor(limit);
+      spdlog::error("calls still running {} after SIGTERM; exiting without them",
+                    absl::FormatDuration(limit));
+      spdlog::default_logger()->flush();
+      std::_Exit(1);
+    }).detach();
+    (*server)->Shutdown(config->shutdown_grace);
     return 0;
   }
 }

@@ -83,7 +83,7 @@ void SociRepository::Lease::RollbackQuietly() {
 }
 
 void SociRepository::SetUpSession(soci::session& s) {
-  internal::SetUpSession(s, target_.backend, options_.busy_timeout);
+  internal::SetUpReconnectedSession(s, target_, options_.busy_timeout);
 }
 
 size_t SociRepository::LeaseCounted() {
@@ -468,9 +468,8 @@ absl::Status CreateDatabaseIfMissing(const StorageOptions& options) {
   ASSIGN_OR_RETURN(ConnectionTarget target,
                    internal::ParseStorageUrl(options.url, /*require_database=*/true));
   if (target.backend != Backend::kMySql) return absl::OkStatus();
-  ASSIGN_OR_RETURN(ConnectionTarget server,
-                   internal::ParseStorageUrl(options.url.substr(0, options.url.rfind('/') + 1),
-                                             /*require_database=*/false));
+  ConnectionTarget server = target;
+  server.soci_connect_string = target.server_connect_string;
   try {
     soci::session s;
     internal::OpenSession(s, server, options.busy_timeout);

@@ -42,7 +42,7 @@ struct SimulationTrace {
   bool ok() const { return failed_expectations == 0; }
 };
 
-// Runs a simulation script (YAML; the format is in docs/simulate.md) against `engine`: creates
+// Runs a simulation script (YAML; the README's "Script format") against `engine`: creates
 // a claim, performs actions, edits, comments and uploads as the script's actors, and advances a
 // simulated clock, firing every timer that falls due on the way in deadline order through
 // Engine::FireTimer, as the server's sweeper would. `expect` steps check the claim and the last

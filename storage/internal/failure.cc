@@ -26,6 +26,9 @@ constexpr unsigned kMySqlCantConnect = 2003;
 constexpr unsigned kMySqlServerGone = 2006;
 constexpr unsigned kMySqlServerLost = 2013;
 constexpr unsigned kMySqlServerLostExtended = 2055;
+// CR_SSL_CONNECTION_ERROR: the TLS handshake failed or the certificate was refused. The database
+// is out of reach as surely as when it does not answer (and a rotated certificate can fix it).
+constexpr unsigned kMySqlTlsError = 2026;
 // SQLite primary result codes (extended codes carry them in the low byte).
 constexpr int kSqliteBusy = 5;
 constexpr int kSqliteLocked = 6;
@@ -50,6 +53,7 @@ Failure ClassifyCurrentException() {
       case kMySqlServerGone:
       case kMySqlServerLost:
       case kMySqlServerLostExtended:
+      case kMySqlTlsError:
         return {Failure::kConnection, absl::UnavailableError(e.what()), Failure::kConnectionLost};
       case kMySqlDuplicateKey:
       case kMySqlDuplicateKeyName:

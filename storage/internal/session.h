@@ -19,7 +19,12 @@ inline constexpr absl::Duration kDefaultIoTimeout = absl::Seconds(120);
 void OpenSession(soci::session& session, const ConnectionTarget& target,
                  absl::Duration busy_timeout, absl::Duration io_timeout = kDefaultIoTimeout);
 
-// The per-session settings alone, for a session that was just reconnected.
+// A session that was just reconnected: its transport checked again (TLS in use, the
+// certificate's name) and the per-session settings applied.
+void SetUpReconnectedSession(soci::session& session, const ConnectionTarget& target,
+                             absl::Duration busy_timeout);
+
+// The per-session settings alone.
 void SetUpSession(soci::session& session, Backend backend, absl::Duration busy_timeout);
 
 }  // namespace claims::storage::internal

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The dependency rule of DESIGN.md, checked by tools rather than review: workflow/ is a pure
+# The dependency rule of the README ("What is where"), checked by tools rather than review: workflow/ is a pure
 # core (no gRPC, protobuf, SOCI, logging, clock or files); storage/ speaks domain types only.
 set -euo pipefail
 cd "${1:?source dir}"

@@ -28,6 +28,8 @@ TEST(ClaimsConfigTest, EmptyFileGivesDefaults) {
   ASSERT_OK_AND_ASSIGN(ServerConfig config, ParseServerConfig("", "c.yaml", ""));
   EXPECT_EQ(config.scheduler.batch_size, 100);
   EXPECT_EQ(config.grpc.max_queued_calls, 256);
+  EXPECT_EQ(config.grpc.max_message_bytes, 4 << 20);
+  EXPECT_EQ(config.grpc.memory_quota_bytes, 12 << 20);
   EXPECT_FALSE(config.tls.enabled());
   EXPECT_EQ(config.health.listen, "");
   EXPECT_EQ(config.health.check_interval, absl::Seconds(1));
@@ -75,6 +77,26 @@ TEST(ClaimsConfigTest, TlsHealthShutdownAndLogging) {
   EXPECT_EQ(config.shutdown_grace, absl::Seconds(4));
   EXPECT_EQ(config.log_format, LogFormat::kJson);
   EXPECT_FALSE(config.access_log);
+}
+
+// A quota smaller than two messages would refuse ordinary traffic while it is being read.
+TEST(ClaimsConfigTest, TheMemoryQuotaHoldsTwoMessagesOrIsOff) {
+  EXPECT_THAT(ParseServerConfig("grpc:\n  max_message_bytes: 8388608\n"
+                                "  memory_quota_bytes: 12582912\n",
+                                "c.yaml", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:3:23: grpc.memory_quota_bytes (12582912) must be at "
+                                 "least twice grpc.max_message_bytes (8388608)")));
+  EXPECT_THAT(ParseServerConfig("grpc: {max_message_bytes: 16777216}\n", "c.yaml", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_OK_AND_ASSIGN(
+      ServerConfig off,
+      ParseServerConfig("grpc: {max_message_bytes: 16777216, memory_quota_bytes: 0}\n", "c.yaml",
+                        ""));
+  EXPECT_EQ(off.grpc.memory_quota_bytes, 0);
+  EXPECT_THAT(ParseServerConfig("grpc: {memory_quota_bytes: -1}\n", "c.yaml", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("grpc.memory_quota_bytes: out of range")));
 }
 
 TEST(ClaimsConfigTest, TlsHealthAndLoggingProblemsAreReported) {

@@ -4,6 +4,7 @@
 #   ca.crt/ca.key            the test CA
 #   server.crt/server.key    signed by it, for localhost and 127.0.0.1 (server and client use)
 #   server2.crt/server2.key  the same names, another key: a renewed certificate
+#   elsewhere.crt/.key       signed by the test CA for db.example only (a name check fails)
 #   client.crt/client.key    a client certificate signed by the test CA (CN=claims-test-client)
 #   other-ca.crt, other-client.crt/.key   a second CA and a client it signed (not trusted)
 #   make_test_certs.sh DIR
@@ -30,6 +31,7 @@ ca ca "/CN=claims test CA"
 server_ext=$'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE'
 leaf server ca "/CN=localhost/O=claims test server" "$server_ext"
 leaf server2 ca "/CN=localhost/O=claims test server renewed" "$server_ext"
+leaf elsewhere ca "/CN=db.example" $'subjectAltName=DNS:db.example\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE'
 client_ext=$'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE'
 leaf client ca "/CN=claims-test-client" "$client_ext"
 ca other-ca "/CN=another CA"

@@ -7,7 +7,8 @@
 # CLAIMS_MARIADB_DURABLE=1 configures the server as production ones are: the redo log flushed
 # and synced at every commit, the binary log on (ROW) and synced at every commit, so a commit
 # costs what it costs in production (benchmarks). CLAIMS_MARIADB_BUFFER_POOL sets the InnoDB
-# buffer pool (default 256M). Both are remembered in DIR for restart and resume.
+# buffer pool (default 256M). CLAIMS_MARIADB_TLS_CERT and CLAIMS_MARIADB_TLS_KEY (PEM files)
+# make it offer TLS. All are remembered in DIR for restart and resume.
 set -euo pipefail
 cmd=${1:?start|stop|restart|resume}
 dir=$(mkdir -p "${2:?DIR}" && cd "$2" && pwd)
@@ -33,6 +34,16 @@ start() {
   local durable=${CLAIMS_MARIADB_DURABLE:-0} pool=${CLAIMS_MARIADB_BUFFER_POOL:-256M}
   if [ -f "$dir/settings" ]; then read -r durable pool <"$dir/settings"; fi
   echo "$durable $pool" >"$dir/settings"
+  local tls=()
+  if [ -n "${CLAIMS_MARIADB_TLS_CERT:-}" ] && [ ! -f "$dir/tls" ]; then
+    printf '%s\n%s\n%s\n' "$CLAIMS_MARIADB_TLS_CERT" "$CLAIMS_MARIADB_TLS_KEY" \
+      "${CLAIMS_MARIADB_TLS_CA:-}" >"$dir/tls"
+  fi
+  if [ -f "$dir/tls" ]; then
+    local cert key ca; { read -r cert; read -r key; read -r ca; } <"$dir/tls"
+    tls=(--ssl-cert="$cert" --ssl-key="$key")
+    if [ -n "$ca" ]; then tls+=(--ssl-ca="$ca"); fi
+  fi
   local flush=(--innodb-flush-log-at-trx-commit=2)
   if [ "$durable" = 1 ]; then
     flush=(--innodb-flush-log-at-trx-commit=1 --sync-binlog=1 --log-bin="$dir/data/binlog"
@@ -46,7 +57,7 @@ start() {
   mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysqld.sock" --port="$port" \
     --bind-address=127.0.0.1 --user="$(id -un)" --skip-name-resolve --log-error="$dir/error.log" \
     --pid-file="$dir/mysqld.pid" --innodb-buffer-pool-size="$pool" "${flush[@]}" \
-    --max-connections=500 --binlog-format=ROW &
+    --max-connections=500 --binlog-format=ROW ${tls[@]+"${tls[@]}"} &
   echo $! >"$dir/pid"
   echo "$port" >"$dir/port"
   for _ in $(seq 1 200); do
@@ -67,7 +78,7 @@ start() {
 }
 
 case "$cmd" in
-  start) stop; rm -rf "$dir/data" "$dir/settings"; start ;;
+  start) stop; rm -rf "$dir/data" "$dir/settings" "$dir/tls"; start ;;
   stop) stop ;;
   restart|resume) port=$(cat "$dir/port"); stop; start "$port" ;;
   *) echo "usage: $0 start|stop|restart|resume DIR" >&2; exit 2 ;;

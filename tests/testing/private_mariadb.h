@@ -33,6 +33,14 @@ class PrivateMariaDb {
   PrivateMariaDb& operator=(const PrivateMariaDb&) = delete;
 
   bool Start() { return Run("start"); }
+  // Started offering TLS with this certificate and key (PEM files), checking client
+  // certificates against `client_ca_file` if one is given.
+  bool StartWithTls(const std::string& cert_file, const std::string& key_file,
+                    const std::string& client_ca_file = "") {
+    return Run("start",
+               absl::StrCat("CLAIMS_MARIADB_TLS_CERT='", cert_file, "' CLAIMS_MARIADB_TLS_KEY='",
+                            key_file, "' CLAIMS_MARIADB_TLS_CA='", client_ca_file, "' "));
+  }
   bool Stop() { return Run("stop"); }
   // After Stop: the same port and data again.
   bool Resume() { return Run("resume"); }
@@ -48,9 +56,9 @@ class PrivateMariaDb {
   const std::string& dir() const { return dir_; }
 
  private:
-  bool Run(const char* command) const {
-    const std::string line =
-        absl::StrCat("'", TestMariaDbScript(), "' ", command, " '", dir_, "' >/dev/null");
+  bool Run(const char* command, const std::string& environment = "") const {
+    const std::string line = absl::StrCat(environment, "'", TestMariaDbScript(), "' ", command,
+                                          " '", dir_, "' >/dev/null");
     return std::system(line.c_str()) == 0;
   }
   std::string dir_;

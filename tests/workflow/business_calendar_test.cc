@@ -17,7 +17,8 @@ namespace {
 
 absl::TimeZone Zone(const std::string& name) {
   absl::TimeZone zone;
-  // tzdata is a build and runtime requirement (STACK.md); without it every test here is moot.
+  // tzdata is a build and runtime requirement (scripts/install-deps.sh); without it every test
+  // here is moot.
   EXPECT_TRUE(absl::LoadTimeZone(name, &zone)) << name;
   return zone;
 }

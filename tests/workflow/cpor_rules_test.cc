@@ -1,8 +1,8 @@
-// Every rule of the CPOR reference (DESIGN.md, "The CPOR process as data"), one per test, over
-// the shipped config/workflows/cpor-association.yaml as LoadDefinition reads it. Each test sets
-// a claim up through the process itself, then fires the action or timer under test. Times are
-// in the workflow's calendar zone, America/Los_Angeles, whose calendar (config/calendars/us.yaml)
-// lists Thanksgiving (26 November 2026), Christmas and New Year holidays.
+// Every rule of the CPOR process, one per test, over the shipped
+// config/workflows/cpor-association.yaml as LoadDefinition reads it. Each test sets a claim up
+// through the process itself, then fires the action or timer under test. Times are in the
+// workflow's calendar zone, America/Los_Angeles, whose calendar (config/calendars/us.yaml) lists
+// Thanksgiving (26 November 2026), Christmas and New Year holidays.
 
 #include <algorithm>
 #include <cstdlib>

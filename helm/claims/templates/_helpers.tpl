@@ -144,6 +144,7 @@ scheduler:
 clock: system
 grpc:
   max_message_bytes: {{ .Values.grpc.maxMessageBytes | int64 }}
+  memory_quota_bytes: {{ .Values.grpc.memoryQuotaBytes | int64 }}
   worker_threads: {{ .Values.grpc.workerThreads }}
   max_queued_calls: {{ .Values.grpc.maxQueuedCalls }}
 metrics:
