@@ -2,6 +2,7 @@
 // size moves in bounded memory. The connection and identity options are those of `claims`
 // (client_commands.cc), read back from it when a command runs.
 
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <openssl/evp.h>
 
@@ -26,6 +27,8 @@ namespace pb = ::claims::v1;
 // The API's limit for one upload message.
 constexpr std::size_t kUploadChunkBytes = 1024 * 1024;
 constexpr std::size_t kMaxPemBytes = 4 << 20;
+// What fits in one message under gRPC's default 4 MiB limit, with room for the rest of it.
+constexpr std::size_t kMaxOneMessageBytes = (4 << 20) - (64 << 10);
 
 // The value `claims` parsed for `name` (flag or environment), or `fallback`.
 std::string Option(CLI::App& claims, const std::string& name, const std::string& fallback = "") {
@@ -108,6 +111,16 @@ int PrintError(const grpc::Status& status) {
     }
   }
   return 1;
+}
+
+// As every client command answers: the response as JSON.
+void PrintJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = true;
+  print.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
+  std::cout << json;
 }
 
 class Sha256 {
@@ -220,7 +233,32 @@ int Upload(CLI::App& claims, const std::string& parent, const std::string& path,
   writer->WritesDone();
   const grpc::Status status = writer->Finish();
   if (!status.ok()) return PrintError(status);
-  std::cout << evidence.name() << "\n";
+  PrintJson(evidence);
+  return 0;
+}
+
+// The one-message AddEvidence, for a file that fits in a message.
+int AddInOneMessage(CLI::App& claims, const std::string& parent, const std::string& path,
+                    const std::string& content_type) {
+  absl::StatusOr<std::string> bytes = config::ReadFileWithin(path, kMaxOneMessageBytes);
+  if (!bytes.ok()) {
+    std::cerr << "error: " << bytes.status().message() << " (larger files: evidence upload)\n";
+    return 2;
+  }
+  Connection connection;
+  if (!Connect(claims, connection)) return 2;
+  auto stub = pb::Claims::NewStub(connection.channel);
+  grpc::ClientContext context;
+  Prepare(connection, context);
+  pb::AddEvidenceRequest request;
+  request.set_parent(parent);
+  request.mutable_evidence()->set_file_name(path.substr(path.find_last_of('/') + 1));
+  request.mutable_evidence()->set_content_type(content_type);
+  request.mutable_evidence()->set_content(*std::move(bytes));
+  pb::Evidence evidence;
+  const grpc::Status status = stub->AddEvidence(&context, request, &evidence);
+  if (!status.ok()) return PrintError(status);
+  PrintJson(evidence);
   return 0;
 }
 
@@ -258,10 +296,10 @@ CLI::App* Subcommand(CLI::App& parent, const std::string& name) {
   }
 }
 
-// `claims evidence`, by streaming: `get NAME -o FILE`, `upload CLAIM FILE [--type T]`, and
-// `evidence CLAIM FILE [--content-type T]`, the form client_commands.cc registered for the
-// one-message AddEvidence, which this command replaces (a command cannot take both
-// sub-commands and required arguments, and CLI11 would run the old action after every `get`).
+// `claims evidence`: `get NAME -o FILE` and `upload CLAIM FILE [--type T]` by streaming, and
+// `evidence CLAIM FILE [--content-type T]`, the one-message AddEvidence as client_commands.cc
+// registered it. This command replaces that registration: a command cannot take both
+// sub-commands and required arguments, and CLI11 would run the old action after every `get`.
 void AddEvidenceCommands(CLI::App& app, int& exit_code) {
   CLI::App* claims = Subcommand(app, "claims");
   if (claims == nullptr) return;
@@ -305,8 +343,7 @@ void AddEvidenceCommands(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
-    exit_code = Upload(*claims, *legacy_claim, *legacy_file,
-                       legacy_type->empty() ? GuessContentType(*legacy_file) : *legacy_type);
+    exit_code = AddInOneMessage(*claims, *legacy_claim, *legacy_file, *legacy_type);
   });
 }
 

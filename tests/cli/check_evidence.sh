@@ -41,8 +41,10 @@ claim=$("$claimsctl" claims create partners/contoso --mpn 1234567 \
 name=$(echo "$claim" | field '["name"]')
 
 { printf '%%PDF-1.7\n'; head -c $((5 * 1024 * 1024)) /dev/urandom; } >"$work/poe.pdf"
-evidence=$("$claimsctl" claims evidence upload "$name" "$work/poe.pdf" 2>&1 || true)
-check "a 5 MiB PDF uploads by streaming and answers its name" grep -q "^$name/evidence/" <<<"$evidence"
+uploaded=$("$claimsctl" claims evidence upload "$name" "$work/poe.pdf" 2>&1 || true)
+evidence=$(echo "$uploaded" | field '["name"]' 2>/dev/null || true)
+check "a 5 MiB PDF uploads by streaming and answers the evidence" grep -q "^$name/evidence/" <<<"$evidence"
+check "with its size" test "$(echo "$uploaded" | field '["size_bytes"]')" = $((5 * 1024 * 1024 + 9))
 check "the owner downloads it" "$claimsctl" claims evidence get "$evidence" -o "$work/back.pdf"
 check "byte for byte" cmp "$work/poe.pdf" "$work/back.pdf"
 check "a reviewer downloads it" env CLAIMS_ACTOR=rita CLAIMS_ROLES=reviewer CLAIMS_PARTNER= \
