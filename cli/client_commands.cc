@@ -11,6 +11,7 @@
 #include "cli/claim_text.h"
 #include "cli/client_connection.h"
 #include "cli/command_registry.h"
+#include "cli/evidence_commands.h"
 #include "cli/output.h"
 #include "cli/watch_command.h"
 #include "config/file_reading.h"
@@ -19,10 +20,6 @@ namespace claims::cli {
 namespace {
 
 namespace pb = ::claims::v1;
-
-// claimsd's default grpc.max_message_bytes (4 MiB) less room for the request's other fields:
-// a larger upload could not be sent in one message anyway.
-constexpr std::size_t kMaxEvidenceBytes = (4 << 20) - (64 << 10);
 
 // Prints a response as JSON or, for people, with `text`.
 template <typename Response>
@@ -158,25 +155,7 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
     exit_code = Invoke(*options, *comment, &pb::Claims::Stub::AddComment, &PrintCommentText);
   });
 
-  auto evidence = std::make_shared<pb::AddEvidenceRequest>();
-  auto evidence_file = std::make_shared<std::string>();
-  CLI::App* evidence_cmd = claims->add_subcommand("evidence", "upload proof of execution");
-  evidence_cmd->add_option("name", *evidence->mutable_parent())->required();
-  evidence_cmd->add_option("file", *evidence_file)->required()->check(CLI::ExistingFile);
-  evidence_cmd->add_option("--content-type", *evidence->mutable_evidence()->mutable_content_type());
-  evidence_cmd->callback([options, evidence, evidence_file, &exit_code] {
-    // More than one message can carry is refused before it is read.
-    absl::StatusOr<std::string> bytes = config::ReadFileWithin(*evidence_file, kMaxEvidenceBytes);
-    if (!bytes.ok()) {
-      std::cerr << "error: " << bytes.status().message() << "\n";
-      exit_code = kExitUsage;
-      return;
-    }
-    evidence->mutable_evidence()->set_file_name(
-        evidence_file->substr(evidence_file->find_last_of('/') + 1));
-    evidence->mutable_evidence()->set_content(*std::move(bytes));
-    exit_code = Invoke(*options, *evidence, &pb::Claims::Stub::AddEvidence, &PrintEvidenceText);
-  });
+  AddEvidenceCommands(*claims, options, exit_code);
 
   auto history = std::make_shared<pb::GetClaimHistoryRequest>();
   CLI::App* history_cmd = claims->add_subcommand("history", "history, comments and evidence");

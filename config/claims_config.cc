@@ -309,6 +309,14 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
                      {{"listen", Scalar(config.metrics.listen, problems, "metrics.listen")}},
                      problems);
            }},
+          {"evidence",
+           [&](const YAML::Node& n) {
+             ReadMap(n, "evidence",
+                     {{"max_bytes",
+                       Scalar<int64_t>(config.evidence.max_bytes, problems, "evidence.max_bytes",
+                                       [](const int64_t& v) { return v > 0; })}},
+                     problems);
+           }},
           {"idempotency",
            [&](const YAML::Node& n) {
              ReadMap(n, "idempotency",

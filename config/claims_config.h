@@ -23,6 +23,12 @@ struct DatabaseConfig {
   absl::Duration event_retention = absl::Hours(168);  // outbox events kept; zero: forever
 };
 
+// Evidence uploaded by streaming (UploadEvidence). AddEvidence, one message, stays limited by
+// database.max_evidence_bytes.
+struct EvidenceConfig {
+  int64_t max_bytes = 64 * 1024 * 1024;
+};
+
 struct WorkflowsConfig {
   std::string directory = "workflows";  // resolved against the config file's directory
   std::string default_workflow = "cpor-association";
@@ -128,6 +134,7 @@ struct AuthConfig {
 struct ServerConfig {
   std::string listen = "127.0.0.1:50051";
   DatabaseConfig database;
+  EvidenceConfig evidence;
   WorkflowsConfig workflows;
   SchedulerConfig scheduler;
   ClockKind clock = ClockKind::kSystem;

@@ -18,6 +18,9 @@ build_packages=(
   libsoci-dev libboost-dev libmariadb-dev libsqlite3-dev liburiparser-dev
   libyaml-cpp-dev libspdlog-dev libabsl-dev libcli11-dev prometheus-cpp-dev libcpp-jwt-dev
   libssl-dev nlohmann-json3-dev
+  # evidence content types told from the bytes (libmagic1 and its database libmagic-mgc come
+  # with it and are what claimsd needs at run time)
+  libmagic-dev libmagic1 libmagic-mgc
   # time zones for business calendars, read at run time
   tzdata
 )

@@ -1,5 +1,6 @@
 #include "server/claims_logic.h"
 
+#include <algorithm>
 #include <utility>
 #include <variant>
 
@@ -7,6 +8,7 @@
 #include "server/request_limits.h"
 #include "server/status_mapping.h"
 #include "server/workflow_mapping.h"
+#include "spdlog/spdlog.h"
 #include "storage/ids.h"
 
 namespace claims::server {
@@ -150,7 +152,8 @@ absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* m
                                              const google::protobuf::Message& request,
                                              const std::string& request_id, const ClaimName& name,
                                              const std::string& etag, const DecideFn& decide,
-                                             const RespondFn<Response>& respond) {
+                                             const RespondFn<Response>& respond,
+                                             const std::vector<std::string>& published_uploads) {
   const IdempotencyKey key = MakeIdempotencyKey(caller, method, request, request_id);
   // Visibility first: a stored answer is replayed only to a caller who may see the claim now.
   absl::StatusOr<VisibleClaim> visible = LoadVisibleClaim(caller, name);
@@ -186,8 +189,9 @@ absl::StatusOr<Response> ClaimsLogic::Mutate(const Caller& caller, const char* m
     const workflow::Claim after = workflow::ApplyDecision(claim, decision, now);
     Response response = respond(**engine, after, visible->access, decision);
 
-    absl::Status status =
-        repository_.ApplyDecision(after, decision, StoreAnswer(key, response, now));
+    storage::WriteOptions write = StoreAnswer(key, response, now);
+    write.published_uploads = published_uploads;
+    absl::Status status = repository_.ApplyDecision(after, decision, write);
     if (absl::IsAborted(status) && etag.empty() && attempt < options_.max_conflict_retries) {
       continue;  // someone else changed the claim; decide again on what they left
     }
@@ -492,6 +496,153 @@ absl::StatusOr<pb::ClaimHistory> ClaimsLogic::GetClaimHistory(
     ToProto(evidence, claim_name, out.add_evidence());
   }
   return out;
+}
+
+namespace {
+
+absl::Status EvidenceNotFound(std::string_view name) {
+  return WithErrorInfo(
+      absl::NotFoundError(absl::StrCat("evidence ", std::string(name), " not found")),
+      "EVIDENCE_NOT_FOUND", {{"name", std::string(name)}});
+}
+
+bool IsLowerHexSha256(std::string_view text) {
+  if (text.size() != 64) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+absl::StatusOr<ClaimsLogic::EvidenceDownload> ClaimsLogic::OpenEvidence(
+    const Caller& caller, const pb::GetEvidenceContentRequest& req) {
+  if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
+  // partners/{partner}/claims/{claim}/evidence/{evidence}
+  const std::string_view name = req.name();
+  const std::size_t cut = name.rfind("/evidence/");
+  const std::string_view evidence_id =
+      cut == std::string_view::npos ? std::string_view() : name.substr(cut + 10);
+  if (cut == std::string_view::npos || evidence_id.empty() ||
+      evidence_id.find('/') != std::string_view::npos) {
+    return InvalidArgument("name must be partners/{partner}/claims/{claim}/evidence/{evidence}",
+                           {{"name", "malformed evidence name"}});
+  }
+  absl::StatusOr<ClaimName> claim_name = ParseClaimName(name.substr(0, cut), "name");
+  if (!claim_name.ok()) return claim_name.status();
+  // One answer for every way of not finding it: another tenant learns nothing from it.
+  absl::StatusOr<VisibleClaim> visible = LoadVisibleClaim(caller, *claim_name);
+  if (absl::IsNotFound(visible.status())) return EvidenceNotFound(name);
+  if (!visible.ok()) return visible.status();
+  absl::StatusOr<workflow::Evidence> evidence =
+      repository_.GetEvidenceMetadata(visible->claim.id, evidence_id);
+  if (absl::IsNotFound(evidence.status())) return EvidenceNotFound(name);
+  if (!evidence.ok()) return evidence.status();
+  EvidenceDownload download;
+  download.claim_id = visible->claim.id;
+  ToProto(*evidence, FormatClaimName(visible->claim.partner_id, visible->claim.id),
+          &download.metadata);
+  return download;
+}
+
+absl::StatusOr<std::optional<std::string>> ClaimsLogic::ReadEvidenceChunk(
+    const EvidenceDownload& download, int64_t index) {
+  const std::string& name = download.metadata.name();
+  return repository_.ReadEvidenceChunk(download.claim_id, name.substr(name.rfind('/') + 1), index);
+}
+
+absl::StatusOr<ClaimsLogic::EvidenceUpload> ClaimsLogic::BeginUpload(
+    const Caller& caller, const pb::EvidenceUploadHeader& header) {
+  if (absl::Status limits = CheckLimits(header); !limits.ok()) return limits;
+  absl::StatusOr<ClaimName> name = ParseClaimName(header.parent(), "header.parent");
+  if (!name.ok()) return name.status();
+  std::vector<workflow::FieldViolation> violations;
+  if (header.file_name().empty()) violations.push_back({"header.file_name", "required"});
+  if (header.content_type().empty()) violations.push_back({"header.content_type", "required"});
+  if (header.size_bytes() <= 0) violations.push_back({"header.size_bytes", "must be positive"});
+  if (!IsLowerHexSha256(header.sha256())) {
+    violations.push_back({"header.sha256", "must be 64 lower-case hex digits"});
+  }
+  if (!violations.empty()) return InvalidArgument("invalid upload header", violations);
+  if (header.size_bytes() > options_.max_upload_bytes) {
+    return InvalidArgument(absl::StrCat("the document is larger than the limit of ",
+                                        options_.max_upload_bytes, " bytes"),
+                           {{"header.size_bytes", "over evidence.max_bytes"}},
+                           "EVIDENCE_TOO_LARGE");
+  }
+
+  absl::StatusOr<VisibleClaim> visible = LoadVisibleClaim(caller, *name);
+  if (!visible.ok()) return visible.status();
+  auto engine = workflows_.Get(visible->claim.workflow_name, visible->claim.workflow_version);
+  if (!engine.ok()) return engine.status();
+  if (!(*engine)->definition().AllowsEvidenceType(header.content_type())) {
+    return InvalidArgument(
+        absl::StrCat("content type ", QuotePrefix(header.content_type(), 127),
+                     " is not allowed for evidence in workflow ", (*engine)->definition().name),
+        {{"header.content_type", "not one of the workflow's evidence_content_types"}},
+        "CONTENT_TYPE_NOT_ALLOWED");
+  }
+  // Refused now, as AddEvidence would refuse it, rather than after the whole content arrived.
+  workflow::Evidence probe;
+  probe.file_name = header.file_name();
+  probe.content_type = header.content_type();
+  probe.size_bytes = header.size_bytes();
+  probe.sha256_hex = header.sha256();
+  probe.uploaded_by = caller.actor.id;
+  const absl::Time now = clock_.Now();
+  workflow::Outcome outcome =
+      (*engine)->AddEvidence(visible->claim, probe, visible->access.actor, now);
+  if (auto* rejection = std::get_if<workflow::Rejection>(&outcome)) {
+    return RejectionToStatus(*rejection, visible->claim.state);
+  }
+
+  EvidenceUpload upload{*name, storage::NewId(now), header};
+  if (absl::Status begun =
+          repository_.BeginEvidenceUpload(visible->claim.id, upload.evidence_id, now);
+      !begun.ok()) {
+    return begun;
+  }
+  return upload;
+}
+
+absl::Status ClaimsLogic::AppendUpload(const EvidenceUpload& upload, int64_t index,
+                                       std::string_view data) {
+  return repository_.AppendEvidenceChunk(upload.claim.claim, upload.evidence_id, index, data);
+}
+
+absl::StatusOr<pb::Evidence> ClaimsLogic::CompleteUpload(const Caller& caller,
+                                                         const EvidenceUpload& upload) {
+  const pb::EvidenceUploadHeader& header = upload.header;
+  workflow::Evidence evidence;
+  evidence.id = upload.evidence_id;
+  evidence.file_name = header.file_name();
+  evidence.content_type = header.content_type();
+  evidence.size_bytes = header.size_bytes();
+  evidence.sha256_hex = header.sha256();
+  evidence.uploaded_by = caller.actor.id;
+  return Mutate<pb::Evidence>(
+      caller, "UploadEvidence", header, header.request_id(), upload.claim, "",
+      [&](const workflow::Engine& engine, const workflow::Claim& claim,
+          const workflow::Actor& actor, absl::Time now) {
+        evidence.upload_time = now;
+        return engine.AddEvidence(claim, evidence, actor, now);
+      },
+      [&](const workflow::Engine&, const workflow::Claim& after, const ClaimAccess&,
+          const workflow::Decision&) {
+        pb::Evidence out;
+        ToProto(evidence, FormatClaimName(after.partner_id, after.id), &out);
+        return out;
+      },
+      {upload.evidence_id});
+}
+
+void ClaimsLogic::DiscardUpload(const EvidenceUpload& upload) {
+  if (absl::Status discarded =
+          repository_.DiscardEvidenceUpload(upload.claim.claim, upload.evidence_id);
+      !discarded.ok()) {
+    // What is left is invisible, and PurgeAbandonedEvidenceUploads removes it later.
+    spdlog::warn("could not discard the staged upload of evidence {}: {}", upload.evidence_id,
+                 discarded.ToString());
+  }
 }
 
 }  // namespace claims::server

@@ -25,6 +25,8 @@ class ClaimsLogic {
     std::string default_workflow = "cpor-association";
     absl::Duration idempotency_retention = absl::Hours(24);
     int64_t max_evidence_bytes = 10 * 1024 * 1024;
+    // The largest document UploadEvidence accepts (evidence.max_bytes).
+    int64_t max_upload_bytes = 64 * 1024 * 1024;
     // A concurrent change moved the claim on: decide again on the new version this many
     // times before answering ABORTED (only when the caller sent no etag).
     int max_conflict_retries = 3;
@@ -54,6 +56,43 @@ class ClaimsLogic {
   absl::StatusOr<pb::ClaimHistory> GetClaimHistory(const Caller& caller,
                                                    const pb::GetClaimHistoryRequest& req);
 
+  // Evidence content, which evidence_streams.h carries over the wire chunk by chunk. These
+  // block on the database: call them off gRPC's threads.
+
+  // A document someone is downloading.
+  struct EvidenceDownload {
+    std::string claim_id;
+    pb::Evidence metadata;  // name, file_name, content_type, size_bytes, sha256, uploader, time
+  };
+  // The evidence `req.name` names, if `caller` may see its claim. NOT_FOUND (EVIDENCE_NOT_FOUND)
+  // with the same message whether the evidence is missing or its claim is not the caller's to
+  // see; INVALID_ARGUMENT for a malformed name.
+  absl::StatusOr<EvidenceDownload> OpenEvidence(const Caller& caller,
+                                                const pb::GetEvidenceContentRequest& req);
+  // Stored chunk `index` of the download's content; nullopt past the last.
+  absl::StatusOr<std::optional<std::string>> ReadEvidenceChunk(const EvidenceDownload& download,
+                                                               int64_t index);
+
+  // A document someone is uploading, staged until CompleteUpload.
+  struct EvidenceUpload {
+    ClaimName claim;
+    std::string evidence_id;
+    pb::EvidenceUploadHeader header;
+  };
+  // Checks the header (file name, size within Options::max_upload_bytes, sha256 in hex, a
+  // content type the claim's workflow allows: CONTENT_TYPE_NOT_ALLOWED), that `caller` may see
+  // the claim and may add evidence to it now (the same rules as AddEvidence), then starts
+  // staging. Errors as UploadEvidence's, before any content is read.
+  absl::StatusOr<EvidenceUpload> BeginUpload(const Caller& caller,
+                                             const pb::EvidenceUploadHeader& header);
+  // Stages the next chunk (numbered from 0).
+  absl::Status AppendUpload(const EvidenceUpload& upload, int64_t index, std::string_view data);
+  // Adds the staged document to the claim, in one decision as AddEvidence would (decided again
+  // on the claim as it is now, with the same idempotency), publishing what was staged.
+  absl::StatusOr<pb::Evidence> CompleteUpload(const Caller& caller, const EvidenceUpload& upload);
+  // Drops what was staged unless CompleteUpload published it; safe to call in every case.
+  void DiscardUpload(const EvidenceUpload& upload);
+
  private:
   using DecideFn = std::function<workflow::Outcome(const workflow::Engine&, const workflow::Claim&,
                                                    const workflow::Actor&, absl::Time now)>;
@@ -81,7 +120,8 @@ class ClaimsLogic {
                                   const google::protobuf::Message& request,
                                   const std::string& request_id, const ClaimName& name,
                                   const std::string& etag, const DecideFn& decide,
-                                  const RespondFn<Response>& respond);
+                                  const RespondFn<Response>& respond,
+                                  const std::vector<std::string>& published_uploads = {});
 
   // What makes a request retry-safe: the caller's scope (tenants and actor, see
   // Caller::IdempotencyScope) with the method, the request id and a hash of the request. An

@@ -138,6 +138,7 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   logic_options.default_workflow = config.workflows.default_workflow;
   logic_options.idempotency_retention = config.idempotency_retention;
   logic_options.max_evidence_bytes = config.database.max_evidence_bytes;
+  logic_options.max_upload_bytes = config.evidence.max_bytes;
   TimerScheduler* scheduler = server->scheduler_.get();
   server->logic_ = std::make_unique<ClaimsLogic>(
       *server->repository_, *server->workflows_, *server->clock_, *server->authenticator_,
@@ -151,9 +152,11 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   server->workers_ =
       std::make_unique<WorkerPool>(config.grpc.worker_threads, config.grpc.max_queued_calls);
   server->access_log_ = std::make_unique<AccessLog>(config.access_log, config.log_format);
+  absl::StatusOr<std::unique_ptr<ContentSniffer>> sniffer = ContentSniffer::Create();
+  if (!sniffer.ok()) return sniffer.status();
   server->service_ =
       std::make_unique<ClaimsService>(*server->logic_, *server->workers_, *server->events_,
-                                      *server->metrics_, *server->access_log_);
+                                      *server->metrics_, *server->access_log_, *std::move(sniffer));
   server->api_calls_ = std::make_unique<UnaryCalls>(
       [logic = server->logic_.get()](const Metadata& metadata) {
         return logic->Authenticate(metadata);
@@ -214,6 +217,11 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     quota.Resize(static_cast<size_t>(config.grpc.memory_quota_bytes));
     builder.SetResourceQuota(quota);
   }
+  // A fixed receive window of 1 MiB a stream instead of one that BDP probing grows to many
+  // megabytes: a client streaming a large upload faster than it is stored would otherwise
+  // park that much of it in this process.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024 * 1024);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->workflows_service_.get());
   if (server->test_clock_service_) builder.RegisterService(server->test_clock_service_.get());

@@ -145,31 +145,6 @@ class RefusedWriter final : public grpc::ServerWriteReactor<Message> {
   void OnDone() override { delete this; }
 };
 using RefusedStream = RefusedWriter<pb::Event>;
-
-// Reads the first message of a client stream, answers a request it cannot decode with that
-// error and anything else with `status`.
-template <typename Request>
-class RefusedReader final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
- public:
-  explicit RefusedReader(const grpc::Status& status) : status_(status) { StartRead(&wire_); }
-  void OnReadDone(bool ok) override {
-    Request request;
-    absl::Status decoded = ok ? DecodeRequest(wire_, &request) : absl::OkStatus();
-    Finish(decoded.ok() ? status_ : ToGrpcStatus(decoded));
-  }
-  void OnDone() override { delete this; }
-
- private:
-  const grpc::Status status_;
-  grpc::ByteBuffer wire_;
-};
-
-// Evidence streaming is served once its storage lands; until then the two methods say so.
-grpc::Status EvidenceStreamingUnavailable() {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "evidence streaming is not served by this build; use AddEvidence");
-}
-
 }  // namespace
 
 bool StreamRegistry::Add(Stream* stream) {
@@ -226,12 +201,14 @@ int MethodIndex(std::string_view method) {
 }  // namespace
 
 ClaimsService::ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed& events,
-                             ServerMetrics& metrics, const AccessLog& access_log)
+                             ServerMetrics& metrics, const AccessLog& access_log,
+                             std::unique_ptr<ContentSniffer> sniffer)
     : logic_(logic),
       events_(events),
       calls_([&logic](const Metadata& metadata) { return logic.Authenticate(metadata); }, workers,
              metrics, access_log),
-      streams_(metrics, access_log) {
+      streams_(metrics, access_log),
+      evidence_(logic, workers, metrics, access_log, std::move(sniffer)) {
   AddUnary("CreateClaim", &ClaimsLogic::CreateClaim);
   AddUnary("GetClaim", &ClaimsLogic::GetClaim);
   AddUnary("ListClaims", &ClaimsLogic::ListClaims);
@@ -241,21 +218,8 @@ ClaimsService::ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed&
   AddUnary("AddEvidence", &ClaimsLogic::AddEvidence);
   AddUnary("GetClaimHistory", &ClaimsLogic::GetClaimHistory);
   AddStream("StreamEvents");
-  MarkMethodRawCallback(
-      MethodIndex("GetEvidenceContent"),
-      new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, pb::EvidenceChunk>(
-          [](grpc::CallbackServerContext*, const grpc::ByteBuffer* wire) {
-            pb::GetEvidenceContentRequest request;
-            absl::Status decoded = DecodeRequest(*wire, &request);
-            return new RefusedWriter<pb::EvidenceChunk>(
-                decoded.ok() ? EvidenceStreamingUnavailable() : ToGrpcStatus(decoded));
-          }));
-  MarkMethodRawCallback(
-      MethodIndex("UploadEvidence"),
-      new grpc::internal::CallbackClientStreamingHandler<grpc::ByteBuffer, pb::Evidence>(
-          [](grpc::CallbackServerContext*, pb::Evidence*) {
-            return new RefusedReader<pb::UploadEvidenceRequest>(EvidenceStreamingUnavailable());
-          }));
+  MarkMethodRawCallback(MethodIndex("GetEvidenceContent"), evidence_.DownloadHandler());
+  MarkMethodRawCallback(MethodIndex("UploadEvidence"), evidence_.UploadHandler());
   registered_ += 2;
   // A method added to the proto but not here would be served by the synchronous base class.
   const int methods = pb::CreateClaimRequest::descriptor()->file()->service(0)->method_count();

@@ -10,7 +10,9 @@
 #include "absl/time/time.h"
 #include "claims/v1/claims_service.grpc.pb.h"
 #include "server/claims_logic.h"
+#include "server/content_sniffing.h"
 #include "server/event_feed.h"
+#include "server/evidence_streams.h"
 #include "server/logging.h"
 #include "server/metrics.h"
 #include "server/unary_calls.h"
@@ -65,7 +67,7 @@ class StreamRegistry {
 class ClaimsService final : public pb::Claims::Service {
  public:
   ClaimsService(ClaimsLogic& logic, WorkerPool& workers, EventFeed& events, ServerMetrics& metrics,
-                const AccessLog& access_log);
+                const AccessLog& access_log, std::unique_ptr<ContentSniffer> sniffer);
 
   // Called with the decoded request, which lives only during this call: the reactor keeps
   // copies of what it needs.
@@ -88,6 +90,7 @@ class ClaimsService final : public pb::Claims::Service {
   EventFeed& events_;
   UnaryCalls calls_;
   StreamRegistry streams_;
+  EvidenceStreams evidence_;
   int registered_ = 0;
 };
 

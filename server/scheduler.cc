@@ -90,8 +90,9 @@ void TimerScheduler::Loop() {
   absl::Time next_purge = absl::InfinitePast();
   for (;;) {
     if (clock_.Now() >= next_purge) {
-      // Retention: expired idempotency records and outbox events past event_retention, each a
-      // bounded amount a call; a backlog is worked off a call a second rather than all at once.
+      // Retention: expired idempotency records, outbox events past event_retention and
+      // abandoned evidence uploads, each a bounded amount a call; a backlog is worked off a call
+      // a second rather than all at once.
       bool backlog = false;
       absl::StatusOr<int64_t> purged = repository_.PurgeExpiredIdempotencyRecords(clock_.Now());
       if (!purged.ok()) {
@@ -106,6 +107,16 @@ void TimerScheduler::Loop() {
       } else if (*events > 0) {
         spdlog::info("purged {} outbox events past their retention", *events);
         backlog = backlog || *events >= storage::kPurgeLimitPerCall;
+      }
+      // Uploads staged by a server that went away mid-stream (a live one discards its own).
+      // A day is far longer than any upload within evidence.max_bytes takes.
+      absl::StatusOr<int64_t> uploads =
+          repository_.PurgeAbandonedEvidenceUploads(clock_.Now() - absl::Hours(24));
+      if (!uploads.ok()) {
+        spdlog::warn("purging abandoned evidence uploads failed: {}", uploads.status().ToString());
+      } else if (*uploads > 0) {
+        spdlog::info("purged {} abandoned evidence uploads", *uploads);
+        backlog = backlog || *uploads >= storage::kPurgeLimitPerCall;
       }
       next_purge = clock_.Now() + (backlog ? absl::Seconds(1) : kPurgeInterval);
     }

@@ -39,6 +39,10 @@ struct IdempotencyRecord {
 
 struct WriteOptions {
   std::optional<IdempotencyRecord> idempotency;  // inserted in the same transaction
+  // Ids of evidence in the decision whose content was staged by BeginEvidenceUpload: the
+  // transaction publishes those uploads instead of storing the evidence's inline content, and
+  // fails with FAILED_PRECONDITION (writing nothing) if one of them is not staged any more.
+  std::vector<std::string> published_uploads;
 };
 
 struct ClaimFilter {
@@ -165,9 +169,43 @@ class Repository {
   virtual absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotencyRecord(
       std::string_view scope, std::string_view request_id, absl::Time now) = 0;
 
-  // One evidence document with its bytes.
+  // One evidence document with its bytes, assembled from its chunks (tests and small files;
+  // streaming readers use ReadEvidenceChunk).
   virtual absl::StatusOr<workflow::Evidence> GetEvidence(std::string_view claim_id,
                                                          std::string_view evidence_id) = 0;
+
+  // One evidence document's metadata, `content` empty. NOT_FOUND for evidence that is not
+  // published (unknown, of another claim, or still being uploaded).
+  virtual absl::StatusOr<workflow::Evidence> GetEvidenceMetadata(std::string_view claim_id,
+                                                                 std::string_view evidence_id) = 0;
+
+  // Chunk `index` (0, 1, ...) of the content of evidence `evidence_id` of `claim_id`; nullopt
+  // past the last. Each call reads one row, so a download holds one chunk at a time. Callers
+  // check first that the evidence is published (GetEvidenceMetadata).
+  virtual absl::StatusOr<std::optional<std::string>> ReadEvidenceChunk(std::string_view claim_id,
+                                                                       std::string_view evidence_id,
+                                                                       int64_t index) = 0;
+
+  // Streaming uploads. Content is staged chunk by chunk under `evidence_id` (a fresh id) and
+  // stays invisible until a decision adding that evidence is written with the id in
+  // WriteOptions::published_uploads. Each call is its own short transaction, so an upload holds
+  // no connection between chunks.
+  //
+  // Starts staging. ALREADY_EXISTS if `evidence_id` is staged already.
+  virtual absl::Status BeginEvidenceUpload(std::string_view claim_id, std::string_view evidence_id,
+                                           absl::Time now) = 0;
+  // Stores chunk `index` of a staged upload; chunks are numbered from 0 without gaps.
+  // NOT_FOUND if the upload is not staged (never begun, published or discarded);
+  // ALREADY_EXISTS for an index stored before.
+  virtual absl::Status AppendEvidenceChunk(std::string_view claim_id, std::string_view evidence_id,
+                                           int64_t index, std::string_view data) = 0;
+  // Removes a staged upload and its chunks. Does nothing for a published or unknown one, so it
+  // is safe to call whatever became of the upload.
+  virtual absl::Status DiscardEvidenceUpload(std::string_view claim_id,
+                                             std::string_view evidence_id) = 0;
+  // Discards uploads begun before `cutoff` and never published (their server went away
+  // mid-upload); returns how many (at most kPurgeLimitPerCall).
+  virtual absl::StatusOr<int64_t> PurgeAbandonedEvidenceUploads(absl::Time cutoff) = 0;
 
   // Claims up to `batch_size` timers due at `now` that no other sweeper holds, and for each
   // calls `fire` and applies its result in the transaction that claimed the timer, so each

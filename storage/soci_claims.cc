@@ -25,9 +25,16 @@ namespace claims::storage::internal {
 using workflow::Claim;
 using workflow::Decision;
 
-absl::Status SociRepository::Validate(const Claim& after, const Decision& decision) const {
+absl::Status SociRepository::Validate(const Claim& after, const Decision& decision,
+                                      const WriteOptions& options) const {
   if (after.id.empty()) return absl::InvalidArgumentError("claim id is empty");
   for (const workflow::Evidence& e : decision.evidence) {
+    // Staged content was measured and limited by whoever streamed it in; the limit here is
+    // for content carried inline, in one message.
+    if (std::find(options.published_uploads.begin(), options.published_uploads.end(), e.id) !=
+        options.published_uploads.end()) {
+      continue;
+    }
     auto size = static_cast<int64_t>(e.content.size());
     if (size > options_.max_evidence_bytes || e.size_bytes > options_.max_evidence_bytes) {
       return absl::InvalidArgumentError(absl::StrCat("evidence '", e.file_name,
@@ -155,30 +162,6 @@ void InsertComments(Conn& s, const std::string& claim_id,
   ins.Run(RowsSql(kInsertCommentPrefix, kCommentRow, comments.size()));
 }
 
-void InsertEvidence(Conn& s, const std::string& claim_id,
-                    const std::vector<workflow::Evidence>& evidence, absl::Time id_time) {
-  if (evidence.empty()) return;
-  struct Row {
-    std::string id;
-    int64_t size, time;
-  };
-  std::vector<Row> rows;
-  rows.reserve(evidence.size());
-  for (const workflow::Evidence& e : evidence) {
-    rows.push_back({e.id.empty() ? NewId(id_time) : e.id,
-                    e.content.empty() ? e.size_bytes : static_cast<int64_t>(e.content.size()),
-                    EncodeTime(e.upload_time)});
-  }
-  Stmt ins(s);
-  for (size_t i = 0; i < evidence.size(); ++i) {
-    const workflow::Evidence& e = evidence[i];
-    const Row& r = rows[i];
-    ins.Use(claim_id).Use(r.id).Use(e.file_name).Use(e.content_type).Use(r.size);
-    ins.Use(e.sha256_hex).Use(e.uploaded_by).Use(r.time).Use(e.content);
-  }
-  ins.Run(RowsSql(kInsertEvidencePrefix, kEvidenceRow, evidence.size()));
-}
-
 }  // namespace
 
 absl::Status SociRepository::WriteDecision(Conn& s, const Claim& after, const Decision& decision,
@@ -272,7 +255,8 @@ absl::Status SociRepository::WriteDecision(Conn& s, const Claim& after, const De
   InsertComments(s, claim_id, decision.comments, id_time);
   RETURN_IF_ERROR(step("comments"));
 
-  InsertEvidence(s, claim_id, decision.evidence, id_time);
+  RETURN_IF_ERROR(
+      InsertEvidence(s, claim_id, decision.evidence, options.published_uploads, id_time));
   RETURN_IF_ERROR(step("evidence"));
 
   AppendEvents(s, after, decision.events);
@@ -282,7 +266,7 @@ absl::Status SociRepository::WriteDecision(Conn& s, const Claim& after, const De
 
 absl::Status SociRepository::CreateClaim(const Claim& claim, const Decision& decision,
                                          const WriteOptions& options) {
-  RETURN_IF_ERROR(Validate(claim, decision));
+  RETURN_IF_ERROR(Validate(claim, decision, options));
   const std::string token = NewId(absl::Now());
   std::shared_ptr<const WriteHook> hook = Hook();
   CommitCheck check = [&](Conn& s) -> absl::StatusOr<CommitOutcome> {
@@ -304,7 +288,7 @@ absl::Status SociRepository::CreateClaim(const Claim& claim, const Decision& dec
 
 absl::Status SociRepository::ApplyDecision(const Claim& after, const Decision& decision,
                                            const WriteOptions& options) {
-  RETURN_IF_ERROR(Validate(after, decision));
+  RETURN_IF_ERROR(Validate(after, decision, options));
   if (after.version < 2) {
     return absl::InvalidArgumentError("ApplyDecision: the claim after a decision has version >= 2");
   }
@@ -490,27 +474,6 @@ absl::StatusOr<ClaimPage> SociRepository::ListClaims(const ClaimFilter& filter, 
     return absl::OkStatus();
   }));
   return page;
-}
-
-absl::StatusOr<workflow::Evidence> SociRepository::GetEvidence(std::string_view claim_id,
-                                                               std::string_view evidence_id) {
-  workflow::Evidence e;
-  bool found = false;
-  const std::string claim(claim_id), id(evidence_id);
-  RETURN_IF_ERROR(Transact("GetEvidence", TxMode::kNone, [&](Conn& s) -> absl::Status {
-    int64_t upload_time = 0;
-    Stmt st(s);
-    st.Into(e.id).Into(e.file_name).Into(e.content_type).Into(e.size_bytes).Into(e.sha256_hex);
-    st.Into(e.uploaded_by).Into(upload_time).Into(e.content).Use(claim).Use(id);
-    found = st.Run(kSelectEvidence);
-    e.upload_time = DecodeTime(upload_time);
-    return absl::OkStatus();
-  }));
-  if (!found) {
-    return absl::NotFoundError(
-        absl::StrCat("evidence ", Av(evidence_id), " of claim ", Av(claim_id), " not found"));
-  }
-  return e;
 }
 
 }  // namespace claims::storage::internal

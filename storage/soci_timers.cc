@@ -66,7 +66,7 @@ absl::StatusOr<std::vector<FiredTimer>> SociRepository::FireDueTimers(absl::Time
             "timer firer returned claim ", applied->after.id, " at version ",
             applied->after.version, " for claim ", claim->id, " at version ", claim->version));
       }
-      RETURN_IF_ERROR(Validate(applied->after, applied->decision));
+      RETURN_IF_ERROR(Validate(applied->after, applied->decision, WriteOptions()));
       RETURN_IF_ERROR(WriteDecision(s, applied->after, applied->decision, WriteOptions(),
                                     NewId(absl::Now()), /*create=*/false, hook.get()));
       fired.push_back({claim->id, name, applied->decision.from_state, applied->decision.to_state});

@@ -1,5 +1,6 @@
 #include "workflow/definition.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "workflow/internal/text.h"
@@ -103,6 +104,29 @@ const std::vector<const TransitionDef*>& Definition::TransitionsFrom(std::string
   auto it = transitions_from_.find(internal::ToAbsl(state));
   if (it == transitions_from_.end()) return *kNone;
   return it->second;
+}
+
+std::vector<std::string> DefaultEvidenceContentTypes() {
+  return {
+      "application/pdf",
+      "image/png",
+      "image/jpeg",
+      "image/gif",
+      "image/webp",
+      "image/tiff",
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+      "application/msword",
+      "application/vnd.ms-excel",
+      "application/vnd.ms-powerpoint",
+      "text/plain",
+  };
+}
+
+bool Definition::AllowsEvidenceType(std::string_view content_type) const {
+  return std::find(evidence_content_types.begin(), evidence_content_types.end(), content_type) !=
+         evidence_content_types.end();
 }
 
 }  // namespace claims::workflow

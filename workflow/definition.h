@@ -171,6 +171,10 @@ struct CreateDef {
   std::vector<EventDef> events;
 };
 
+// The evidence a workflow accepts when its file lists none: PDF, the common image formats,
+// Office documents (OOXML and the legacy binary formats) and plain text.
+std::vector<std::string> DefaultEvidenceContentTypes();
+
 struct Definition {
   Definition() = default;
   // Copies rebuild the index, since transitions_from_ points into the copied-from vectors.
@@ -192,6 +196,12 @@ struct Definition {
   std::vector<StateDef> states;
   std::vector<TransitionDef> transitions;
   std::vector<TimerDef> timers;
+  // What evidence documents may be, as media types (type/subtype, lower case): checked
+  // against both the declared type and the content of an upload.
+  std::vector<std::string> evidence_content_types = DefaultEvidenceContentTypes();
+
+  // Whether `content_type` (lower case, no parameters) is one of evidence_content_types.
+  bool AllowsEvidenceType(std::string_view content_type) const;
 
   // Builds the lookup tables below; call once after the vectors are final.
   void BuildIndex();

@@ -31,6 +31,20 @@ using internal::YamlReader;
 
 std::string Sub(std::string_view path, std::size_t index) { return Cat(path, "/", index); }
 
+// type "/" subtype, each of RFC 6838's restricted-name characters, in lower case.
+bool IsMediaType(std::string_view text) {
+  const std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == text.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == slash) continue;
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '+' ||
+                         c == '-' || c == '_';
+    if (!allowed) return false;
+  }
+  return true;
+}
+
 // Lexical, so loading stays free of I/O: "a/b/../c" -> "a/c".
 std::string NormalizePath(std::string_view path) {
   std::vector<std::string_view> parts;
@@ -90,7 +104,8 @@ class Loader {
   void Load(const YAML::Node& root, Definition& definition) {
     MapReader top(reader_, root, "", "workflow",
                   {"name", "version", "description", "products_catalog", "activities_catalog",
-                   "roles", "catalogs", "calendars", "create", "states", "transitions", "timers"});
+                   "roles", "catalogs", "calendars", "create", "states", "transitions", "timers",
+                   "evidence_content_types"});
     if (!top.ok()) return;
     if (const YAML::Node* node = top.Required("name")) {
       definition.name = reader_.String(*node, "name").value_or("");
@@ -118,6 +133,9 @@ class Loader {
       ReadTransitions(*node, definition.transitions);
     }
     if (const YAML::Node* node = top.Get("timers")) ReadTimers(*node, definition.timers);
+    if (const YAML::Node* node = top.Get("evidence_content_types")) {
+      ReadContentTypes(*node, definition.evidence_content_types);
+    }
   }
 
  private:
@@ -161,6 +179,34 @@ class Loader {
       }
       roles.push_back(std::move(role));
     }
+  }
+
+  // Media types as type/subtype in lower case, without parameters: what evidence uploads
+  // declare and what sniffing their content yields are compared as such strings.
+  void ReadContentTypes(const YAML::Node& node, std::vector<std::string>& types) {
+    const std::string path = "evidence_content_types";
+    if (!reader_.ExpectSequence(node, path, "a list of media types")) return;
+    if (node.size() == 0) {
+      reader_.Error(node, "evidence_content_types must list at least one media type");
+      return;
+    }
+    std::vector<std::string> read;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::optional<std::string> type = reader_.String(node[i], Sub(path, i));
+      if (!type.has_value()) continue;
+      if (!IsMediaType(*type)) {
+        reader_.Error(node[i], Cat("'", *type,
+                                   "' is not a media type in lower case (type/subtype, e.g. "
+                                   "application/pdf)"));
+        continue;
+      }
+      if (std::find(read.begin(), read.end(), *type) != read.end()) {
+        reader_.Error(node[i], Cat("media type '", *type, "' is listed twice"));
+        continue;
+      }
+      read.push_back(*std::move(type));
+    }
+    types = std::move(read);
   }
 
   void ReadCatalogs(const YAML::Node& node, std::vector<CatalogDef>& catalogs) {

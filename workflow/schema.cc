@@ -21,6 +21,13 @@ constexpr std::string_view kWorkflowSchemaHead = R"json({
     "description": {"type": "string", "description": "What the process is for, for people reading the file."},
     "products_catalog": {"$ref": "#/$defs/id", "description": "Catalog the claim's `products` field draws its codes from (default: products)."},
     "activities_catalog": {"$ref": "#/$defs/id", "description": "Catalog the claim's `activity` field draws its code from (default: activities)."},
+    "evidence_content_types": {
+      "type": "array",
+      "minItems": 1,
+      "uniqueItems": true,
+      "description": "Media types evidence documents may have, checked against the declared type and the content itself (default: PDF, PNG, JPEG, GIF, WebP, TIFF, Word, Excel and PowerPoint in both formats, plain text).",
+      "items": {"type": "string", "pattern": "^[a-z0-9.+_-]+/[a-z0-9.+_-]+$"}
+    },
     "roles": {
       "type": "array",
       "description": "Every role the workflow refers to. Timers act as the role `system`.",

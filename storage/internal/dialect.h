@@ -108,15 +108,15 @@ inline constexpr std::string_view kSelectPublicComments =
 
 inline constexpr std::string_view kInsertEvidencePrefix =
     "INSERT INTO evidence (claim_id, id, file_name, content_type, size_bytes, sha256, "
-    "uploaded_by, upload_time, content) VALUES ";
+    "uploaded_by, upload_time) VALUES ";
 inline constexpr std::string_view kEvidenceRow =
     "(:claim_id, :id, :file_name, :content_type, :size_bytes, :sha256, :uploaded_by, "
-    ":upload_time, :content)";
+    ":upload_time)";
 inline constexpr std::string_view kSelectEvidenceMetadata =
     "SELECT id, file_name, content_type, size_bytes, sha256, uploaded_by, upload_time "
     "FROM evidence WHERE claim_id = :claim_id ORDER BY upload_time, id";
-inline constexpr std::string_view kSelectEvidence =
-    "SELECT id, file_name, content_type, size_bytes, sha256, uploaded_by, upload_time, content "
+inline constexpr std::string_view kSelectOneEvidenceMetadata =
+    "SELECT id, file_name, content_type, size_bytes, sha256, uploaded_by, upload_time "
     "FROM evidence WHERE claim_id = :claim_id AND id = :id";
 
 // The outbox (docs/storage.md, "The outbox"). A decision's events are one multi-row insert;

@@ -74,6 +74,18 @@ class SociRepository final : public Repository {
       std::string_view scope, std::string_view request_id, absl::Time now) override;
   absl::StatusOr<workflow::Evidence> GetEvidence(std::string_view claim_id,
                                                  std::string_view evidence_id) override;
+  absl::StatusOr<workflow::Evidence> GetEvidenceMetadata(std::string_view claim_id,
+                                                         std::string_view evidence_id) override;
+  absl::StatusOr<std::optional<std::string>> ReadEvidenceChunk(std::string_view claim_id,
+                                                               std::string_view evidence_id,
+                                                               int64_t index) override;
+  absl::Status BeginEvidenceUpload(std::string_view claim_id, std::string_view evidence_id,
+                                   absl::Time now) override;
+  absl::Status AppendEvidenceChunk(std::string_view claim_id, std::string_view evidence_id,
+                                   int64_t index, std::string_view data) override;
+  absl::Status DiscardEvidenceUpload(std::string_view claim_id,
+                                     std::string_view evidence_id) override;
+  absl::StatusOr<int64_t> PurgeAbandonedEvidenceUploads(absl::Time cutoff) override;
   absl::StatusOr<std::vector<FiredTimer>> FireDueTimers(absl::Time now, int batch_size,
                                                         const TimerFirer& fire) override;
   absl::StatusOr<absl::Time> NextTimerDue() override;
@@ -123,7 +135,14 @@ class SociRepository final : public Repository {
   absl::Status WriteDecision(Conn& conn, const workflow::Claim& after,
                              const workflow::Decision& decision, const WriteOptions& options,
                              const std::string& write_token, bool create, const WriteHook* hook);
-  absl::Status Validate(const workflow::Claim& after, const workflow::Decision& decision) const;
+  absl::Status Validate(const workflow::Claim& after, const workflow::Decision& decision,
+                        const WriteOptions& options) const;
+  // The evidence rows of a decision and their content: inline content split into chunks, and
+  // staged uploads published (WriteOptions::published_uploads), inside its transaction.
+  absl::Status InsertEvidence(Conn& conn, const std::string& claim_id,
+                              const std::vector<workflow::Evidence>& evidence,
+                              const std::vector<std::string>& published_uploads,
+                              absl::Time id_time);
   // Numbers committed events that have no sequence yet (MySQL), one pass of a few hundred;
   // returns how many it numbered.
   absl::StatusOr<int> SequencePendingEvents();

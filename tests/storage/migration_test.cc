@@ -84,6 +84,30 @@ TEST_P(MigrationTest, DataFromVersionOneIsKeptAndWritingCarriesOn) {
   EXPECT_EQ(version, LatestSchemaVersion());
 }
 
+// Evidence stored whole in evidence.content before version 4 reads back the same from chunks.
+TEST_P(MigrationTest, EvidenceContentFromVersionThreeMovesIntoChunks) {
+  ASSERT_OK_AND_ASSIGN(int version, MigrateDatabaseForTest(options_, 3));
+  ASSERT_EQ(version, 3);
+  const std::string claim = NewId(T0()), evidence = NewId(T0());
+  std::vector<std::string> fill = Version1Claim(claim, 1, 1);
+  fill.push_back(absl::StrCat(
+      "INSERT INTO evidence (claim_id, id, file_name, content_type, size_bytes, sha256, "
+      "uploaded_by, upload_time, content) VALUES ('",
+      claim, "', '", evidence, "', 'old.pdf', 'application/pdf', 12, '", std::string(64, 'b'),
+      "', 'pat', 0, '%PDF-1.4 old')"));
+  ASSERT_OK(ExecuteSqlForTest(options_, fill));
+
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> repo, OpenSociRepository(options_));
+  ASSERT_OK_AND_ASSIGN(workflow::Evidence got, repo->GetEvidence(claim, evidence));
+  EXPECT_EQ(got.content, "%PDF-1.4 old");
+  EXPECT_EQ(got.size_bytes, 12);
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> chunk,
+                       repo->ReadEvidenceChunk(claim, evidence, 0));
+  EXPECT_EQ(chunk, "%PDF-1.4 old");
+  ASSERT_OK_AND_ASSIGN(chunk, repo->ReadEvidenceChunk(claim, evidence, 1));
+  EXPECT_EQ(chunk, std::nullopt);
+}
+
 // MySQL commits DDL statement by statement: a migration cut short is finished by the next run,
 // whose ALTERs of columns that exist already count as done. (SQLite migrates in one
 // transaction, so it is never cut short.)

@@ -49,6 +49,9 @@ class FreshDatabaseTest : public ::testing::TestWithParam<TestBackend> {
 
 class RepositoryTest : public ::testing::TestWithParam<TestBackend> {
  protected:
+  // The inline evidence limit the repository is opened with.
+  virtual int64_t MaxEvidenceBytes() const { return 64 * 1024; }
+
   void SetUp() override {
     if (GetParam() == TestBackend::kSqlite) {
       url_ = testing::FreshSqliteUrl();
@@ -59,7 +62,7 @@ class RepositoryTest : public ::testing::TestWithParam<TestBackend> {
       url_ = *url;
     }
     options_.url = url_;
-    options_.max_evidence_bytes = 64 * 1024;
+    options_.max_evidence_bytes = MaxEvidenceBytes();
     absl::StatusOr<std::unique_ptr<Repository>> repo = OpenSociRepository(options_);
     ASSERT_TRUE(repo.ok()) << repo.status();
     repo_ = std::move(*repo);

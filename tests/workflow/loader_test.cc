@@ -234,6 +234,39 @@ TEST(LoaderTest, MinimalWorkflowLoads) {
   EXPECT_EQ(result.definition->FindTransition("go")->to, "b");
 }
 
+TEST(LoaderTest, EvidenceContentTypesDefaultToDocumentsAndImages) {
+  LoadResult result = LoadDefinition(kMinimal, "t.yaml");
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result.definition->AllowsEvidenceType("application/pdf"));
+  EXPECT_TRUE(result.definition->AllowsEvidenceType("image/png"));
+  EXPECT_TRUE(result.definition->AllowsEvidenceType(
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document"));
+  EXPECT_FALSE(result.definition->AllowsEvidenceType("application/x-executable"));
+  EXPECT_FALSE(result.definition->AllowsEvidenceType("text/html"));
+}
+
+TEST(LoaderTest, EvidenceContentTypesAreReadFromTheFile) {
+  LoadResult result = LoadDefinition(
+      std::string(kMinimal) + "evidence_content_types: [application/pdf, image/png]\n", "t.yaml");
+  EXPECT_THAT(Messages(result), IsEmpty());
+  ASSERT_TRUE(result.ok());
+  EXPECT_THAT(result.definition->evidence_content_types,
+              ElementsAre("application/pdf", "image/png"));
+  EXPECT_FALSE(result.definition->AllowsEvidenceType("image/jpeg"));
+}
+
+TEST(LoaderTest, BadEvidenceContentTypesAreReportedWithTheirPosition) {
+  LoadResult result = LoadDefinition(
+      std::string(kMinimal) + "evidence_content_types: [application/pdf, PDF, application/pdf]\n",
+      "t.yaml");
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(Messages(result),
+              ElementsAre(AllOf(HasSubstr("t.yaml:7:43"), HasSubstr("'PDF' is not a media type")),
+                          AllOf(HasSubstr("t.yaml:7:48"), HasSubstr("listed twice"))));
+  result = LoadDefinition(std::string(kMinimal) + "evidence_content_types: []\n", "t.yaml");
+  EXPECT_THAT(Messages(result), ElementsAre(HasSubstr("at least one media type")));
+}
+
 TEST(LoaderTest, OversizeInputIsRefusedBeforeParsing) {
   const std::string text = std::string(kMinimal) + "# " + std::string(2 << 20, 'x') + "\n";
   LoadResult result;

@@ -131,6 +131,8 @@ database:
 {{- define "claims.config" -}}
 listen: 0.0.0.0:{{ .Values.grpc.port }}
 {{ include "claims.databaseConfig" . }}
+evidence:
+  max_bytes: {{ .Values.evidence.maxBytes | int64 }}
 workflows:
   directory: /etc/claims/workflows
   default: {{ .Values.workflows.default }}
