@@ -344,6 +344,12 @@ void SummarizeMySqlPlan(const nlohmann::json& node, QueryPlan* out) {
 
 void SummarizeSqlitePlan(const std::string& detail, QueryPlan* out) {
   out->plan.push_back(detail);
+  // A lookup on the declared primary key: an automatic index, or the key itself.
+  if (detail.find("USING PRIMARY KEY") != std::string::npos ||
+      detail.find("sqlite_autoindex_") != std::string::npos) {
+    out->indexes.push_back("PRIMARY");
+    return;
+  }
   for (std::string_view marker : {"USING COVERING INDEX ", "USING INDEX "}) {
     size_t at = detail.find(marker);
     if (at == std::string::npos) continue;
@@ -367,7 +373,8 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
   const std::string partner = "partner-1", state = "submitted",
                     key_id = "01J0000000000000000000000";
   const int64_t now = EncodeTime(absl::Now());
-  const int limit = internal::kDefaultPageSize + 1, batch = 100;
+  const int limit = internal::kDefaultPageSize + 1, batch = 100, partition = 0;
+  const int64_t after = 1000;
   using Binder = std::function<void(Stmt&)>;
   struct Query {
     std::string name;
@@ -393,6 +400,13 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
        [&](Stmt& st) { st.Use(limit); }},
       {"due_timers", dialect.select_due_timers, [&](Stmt& st) { st.Use(now).Use(batch); }},
       {"next_timer_due", std::string(internal::kSelectNextTimerDue), [](Stmt&) {}},
+      {"get_claim", dialect.select_claim, [&](Stmt& st) { st.Use(key_id); }},
+      {"history_page", std::string(internal::kSelectHistoryRange),
+       [&](Stmt& st) { st.Use(key_id).Use(after).Use(limit); }},
+      {"events_after", std::string(internal::kSelectEvents),
+       [&](Stmt& st) { st.Use(after).Use(batch); }},
+      {"partition_events_after", std::string(internal::kSelectPartitionEvents),
+       [&](Stmt& st) { st.Use(partition).Use(after).Use(batch); }},
   };
 
   std::vector<QueryPlan> plans;
@@ -401,7 +415,8 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
     internal::Conn s(repo->FirstSessionForSetup(), statements);
     // Plans follow the statistics, which InnoDB refreshes in the background some time after a
     // bulk of changes; fresh ones show the plan a settled table gets.
-    internal::Exec(s, backend == Backend::kMySql ? "ANALYZE TABLE claims, timers" : "ANALYZE");
+    internal::Exec(s, backend == Backend::kMySql ? "ANALYZE TABLE claims, timers, history, events"
+                                                 : "ANALYZE");
     for (const Query& q : queries) {
       QueryPlan plan;
       plan.name = q.name;

@@ -63,8 +63,10 @@ class SociRepository final : public Repository {
   absl::Status CreateClaim(const workflow::Claim& claim, const workflow::Decision& decision,
                            const WriteOptions& options) override;
   absl::StatusOr<workflow::Claim> GetClaim(std::string_view claim_id) override;
+  using Repository::GetClaimDetails;
   absl::StatusOr<ClaimDetails> GetClaimDetails(std::string_view claim_id,
-                                               workflow::Perspective viewer) override;
+                                               workflow::Perspective viewer,
+                                               const HistoryRange& range) override;
   absl::StatusOr<ClaimPage> ListClaims(const ClaimFilter& filter, int page_size,
                                        std::string_view page_token) override;
   std::string PageTokenAfter(const workflow::Claim& claim) const override;
