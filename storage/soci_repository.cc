@@ -44,9 +44,52 @@ SociRepository::SociRepository(StorageOptions options, ConnectionTarget target, 
       pool_(pool_size),
       broken_(pool_size, 0) {}
 
+SociRepository::~SociRepository() {
+  {
+    absl::MutexLock lock(&checkpoint_mu_);
+    stop_checkpoints_ = true;
+  }
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
 void SociRepository::Connect() {
+  const bool background_checkpoints = target_.backend == Backend::kSqlite && !target_.in_memory &&
+                                      options_.sqlite_checkpoint_interval > absl::ZeroDuration();
   for (size_t i = 0; i < broken_.size(); ++i) {
     OpenSession(pool_.at(i), target_, options_.busy_timeout);
+    if (background_checkpoints) pool_.at(i) << "PRAGMA wal_autocheckpoint = 0";
+  }
+  if (background_checkpoints) {
+    checkpointer_ = std::thread([this] { RunCheckpoints(); });
+  }
+}
+
+void SociRepository::RunCheckpoints() {
+  absl::MutexLock lock(&checkpoint_mu_);
+  while (!checkpoint_mu_.AwaitWithTimeout(absl::Condition(&stop_checkpoints_),
+                                          options_.sqlite_checkpoint_interval)) {
+    checkpoint_mu_.Unlock();
+    try {
+      // Opened here, after the migrations that switch a new file to WAL: a connection
+      // opened before that would find no log to checkpoint.
+      if (checkpoint_session_ == nullptr) {
+        auto session = std::make_unique<soci::session>();
+        OpenSession(*session, target_, options_.busy_timeout);
+        checkpoint_session_ = std::move(session);
+      }
+      std::string journal_mode;
+      *checkpoint_session_ << "PRAGMA journal_mode", soci::into(journal_mode);
+      if (journal_mode == "wal") {
+        // PASSIVE copies what no reader still needs and never waits; what is left goes next
+        // time.
+        int busy = 0, log_frames = 0, checkpointed = 0;
+        *checkpoint_session_ << "PRAGMA wal_checkpoint(PASSIVE)", soci::into(busy),
+            soci::into(log_frames), soci::into(checkpointed);
+      }
+    } catch (...) {
+      // The file busy with another process's checkpoint, or gone: the next tick tries again.
+    }
+    checkpoint_mu_.Lock();
   }
 }
 
@@ -278,6 +321,9 @@ absl::Status CheckOptions(const StorageOptions& options) {
   if (options.event_partitions < 1 || options.event_partitions > kMaxEventPartitions) {
     return absl::InvalidArgumentError(
         absl::StrCat("event_partitions must be between 1 and ", kMaxEventPartitions));
+  }
+  if (options.sqlite_checkpoint_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("sqlite_checkpoint_interval must not be negative");
   }
   if (options.event_retention < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("event_retention must not be negative");
