@@ -325,16 +325,19 @@ class Bench {
       s << dialect.begin_write;
       s << in::kInsertIdempotency, soci::use(rec.scope), soci::use(rec.request_id),
           soci::use(rec.request_hash), soci::use(rec.response), soci::use(expire);
-      in::Conn conn(s, direct_statements_);
-      in::Stmt upd(conn);
-      if (dialect.update_claim_returns_history_count) upd.Into(history_count);
-      upd.Use(c.fields.mpn_id).Use(empty).Use(empty).Use(empty).Use(empty).Use(empty).Use(empty);
-      upd.Use(empty).Use(empty).Use(products).Use(empty).Use(c.state).Use(state_entered).Use(sla);
-      upd.Use(due).Use(evidence).Use(facts).Use(version).Use(now_us).Use(token).Use(one);
-      upd.Use(c.id).Use(expected);
-      const bool returned = upd.Run(dialect.update_claim);
-      if (!(dialect.update_claim_returns_history_count ? returned : upd.AffectedRows() == 1)) {
-        Die("direct: version conflict");
+      {
+        // Scoped: SQLite's RETURNING statement must be finished before COMMIT.
+        in::Conn conn(s, direct_statements_);
+        in::Stmt upd(conn);
+        if (dialect.update_claim_returns_history_count) upd.Into(history_count);
+        upd.Use(c.fields.mpn_id).Use(empty).Use(empty).Use(empty).Use(empty).Use(empty).Use(empty);
+        upd.Use(empty).Use(empty).Use(products).Use(empty).Use(c.state).Use(state_entered).Use(sla);
+        upd.Use(due).Use(evidence).Use(facts).Use(version).Use(now_us).Use(token).Use(one);
+        upd.Use(c.id).Use(expected);
+        const bool returned = upd.Run(dialect.update_claim);
+        if (!(dialect.update_claim_returns_history_count ? returned : upd.AffectedRows() == 1)) {
+          Die("direct: version conflict");
+        }
       }
       s << in::RowsSql(in::kInsertTimersPrefix, in::kTimerRow, 1, dialect.upsert_timer_suffix),
           soci::use(c.id), soci::use(c.timers[0].name), soci::use(position), soci::use(armed),
