@@ -1,10 +1,16 @@
 #include "server/claims_logic.h"
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "server/request_limits.h"
 #include "server/status_mapping.h"
 #include "server/workflow_mapping.h"
@@ -16,6 +22,31 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
+constexpr int kDefaultHistoryPageSize = 100;
+constexpr int kMaxHistoryPageSize = 1000;
+
+// A history page token: the claim it continues and the last sequence it returned, versioned so
+// the format may change. Tied to the claim so a token is never read against another one.
+constexpr char kHistoryTokenVersion[] = "h1";
+
+std::string HistoryPageToken(const std::string& claim_id, int64_t last_sequence) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(kHistoryTokenVersion, ":", claim_id, ":", last_sequence));
+}
+
+// The sequence a token continues after, if `token` is one HistoryPageToken made for `claim_id`.
+std::optional<int64_t> ParseHistoryPageToken(const std::string& token,
+                                             const std::string& claim_id) {
+  std::string text;
+  if (!absl::WebSafeBase64Unescape(token, &text)) return std::nullopt;
+  std::vector<std::string> parts = absl::StrSplit(text, ':');
+  int64_t sequence = 0;
+  if (parts.size() != 3 || parts[0] != kHistoryTokenVersion || parts[1] != claim_id ||
+      !absl::SimpleAtoi(parts[2], &sequence) || sequence <= 0) {
+    return std::nullopt;
+  }
+  return sequence;
+}
 
 std::string RequestHash(const google::protobuf::Message& request) {
   std::string bytes;
@@ -463,10 +494,27 @@ absl::StatusOr<pb::ClaimHistory> ClaimsLogic::GetClaimHistory(
   if (absl::Status limits = CheckLimits(req); !limits.ok()) return limits;
   absl::StatusOr<ClaimName> name = ParseClaimName(req.name(), "name");
   if (!name.ok()) return name.status();
+  if (req.page_size() < 0) {
+    return InvalidArgument("page_size must not be negative", {{"page_size", "negative"}});
+  }
+  storage::HistoryRange range;
+  range.max_entries = req.page_size() == 0 ? kDefaultHistoryPageSize
+                                           : std::min(req.page_size(), kMaxHistoryPageSize);
+  if (!req.page_token().empty()) {
+    // A token names its claim, so it says nothing about a claim the caller cannot see: the
+    // same answer whether or not the claim exists.
+    std::optional<int64_t> after = ParseHistoryPageToken(req.page_token(), name->claim);
+    if (!after.has_value()) {
+      return InvalidArgument("page_token is not a token this service issued for this claim",
+                             {{"page_token", "not a token this service issued for this claim"}});
+    }
+    range.after_sequence = *after;
+    range.history_only = true;
+  }
   // Read as the caller's widest perspective, then narrowed to the roles that apply to this
   // claim; another tenant's claim reads as missing and none of what was read leaves here.
   absl::StatusOr<storage::ClaimDetails> details =
-      repository_.GetClaimDetails(name->claim, caller.perspective);
+      repository_.GetClaimDetails(name->claim, caller.perspective, range);
   absl::StatusOr<ClaimAccess> access =
       CheckVisible(caller, *name, details.status(), details.ok() ? &details->claim : nullptr);
   if (!access.ok()) return access.status();
@@ -478,15 +526,33 @@ absl::StatusOr<pb::ClaimHistory> ClaimsLogic::GetClaimHistory(
   pb::ClaimHistory out;
   *out.mutable_claim() = ClaimToProto(**engine, details->claim, *access);
   const std::string claim_name = FormatClaimName(details->claim.partner_id, details->claim.id);
-  for (const auto& entry : details->history) {
-    if (entry.internal_comment && !sees_internal) {
-      if (entry.kind == workflow::HistoryKind::kComment) continue;
-      workflow::HistoryEntry redacted = entry;
-      redacted.comment.clear();
-      ToProto(redacted, out.add_entries());
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < details->history.size(); ++i) {
+    const workflow::HistoryEntry& entry = details->history[i];
+    if (entry.internal_comment && !sees_internal && entry.kind == workflow::HistoryKind::kComment) {
       continue;
     }
-    ToProto(entry, out.add_entries());
+    pb::HistoryEntry converted;
+    if (entry.internal_comment && !sees_internal) {
+      workflow::HistoryEntry redacted = entry;
+      redacted.comment.clear();
+      ToProto(redacted, &converted);
+    } else {
+      ToProto(entry, &converted);
+    }
+    const std::size_t size = converted.ByteSizeLong();
+    // Long comments never make a page too big to receive: it ends early and the token
+    // continues after its last entry.
+    if (bytes + size > options_.max_list_page_bytes && out.entries_size() > 0) {
+      out.set_next_page_token(
+          HistoryPageToken(details->claim.id, details->history[i - 1].sequence));
+      break;
+    }
+    bytes += size;
+    *out.add_entries() = std::move(converted);
+  }
+  if (out.next_page_token().empty() && details->more_history && !details->history.empty()) {
+    out.set_next_page_token(HistoryPageToken(details->claim.id, details->history.back().sequence));
   }
   for (const auto& comment : details->comments) {
     if (comment.visibility == workflow::CommentVisibility::kInternal && !sees_internal) continue;

@@ -50,6 +50,7 @@ const std::vector<FieldLimit>* BuildLimits() {
       {"claims.v1.AddEvidenceRequest.parent", kClaimName},
       {"claims.v1.AddEvidenceRequest.request_id", kRequestId},
       {"claims.v1.GetClaimHistoryRequest.name", kClaimName},
+      {"claims.v1.GetClaimHistoryRequest.page_token", 512},
       {"claims.v1.StreamEventsRequest.types", kId, 32},
       {"claims.v1.Claim.name", kClaimName},
       {"claims.v1.Claim.mpn_id", 32},

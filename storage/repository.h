@@ -65,6 +65,18 @@ struct ClaimDetails {
   std::vector<workflow::Evidence> evidence;     // metadata only, in upload order
   std::vector<workflow::Comment> comments;      // filtered for the viewer, oldest first
   std::vector<workflow::HistoryEntry> history;  // oldest first
+  // Whether entries past the last one in `history` exist (a HistoryRange cut it short).
+  bool more_history = false;
+};
+
+// Which part of a claim's history GetClaimDetails reads: a keyset range over the per-claim
+// sequence, so a page deep into a long history costs what the first one does.
+struct HistoryRange {
+  int64_t after_sequence = 0;  // entries with a larger sequence
+  int max_entries = 0;         // at most this many; 0: every one
+  // Leave evidence and comments out (the later pages of a paginated history need only the
+  // claim and the entries).
+  bool history_only = false;
 };
 
 // What a timer sweeper does with one due timer, inside the transaction that claimed it: the
@@ -147,9 +159,16 @@ class Repository {
   // The claim with its timers.
   virtual absl::StatusOr<workflow::Claim> GetClaim(std::string_view claim_id) = 0;
 
-  // The claim with evidence metadata, the comments `viewer` may see, and the history.
+  // The claim with evidence metadata, the comments `viewer` may see, and the history entries
+  // in `range`. INVALID_ARGUMENT for a negative after_sequence or max_entries.
   virtual absl::StatusOr<ClaimDetails> GetClaimDetails(std::string_view claim_id,
-                                                       workflow::Perspective viewer) = 0;
+                                                       workflow::Perspective viewer,
+                                                       const HistoryRange& range) = 0;
+  // The same with the whole history.
+  absl::StatusOr<ClaimDetails> GetClaimDetails(std::string_view claim_id,
+                                               workflow::Perspective viewer) {
+    return GetClaimDetails(claim_id, viewer, HistoryRange());
+  }
 
   // Claims matching `filter`, newest first (create_time desc, id desc), keyset-paginated.
   virtual absl::StatusOr<ClaimPage> ListClaims(const ClaimFilter& filter, int page_size,

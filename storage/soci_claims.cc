@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -350,7 +351,10 @@ absl::StatusOr<Claim> SociRepository::GetClaim(std::string_view claim_id) {
 }
 
 absl::StatusOr<ClaimDetails> SociRepository::GetClaimDetails(std::string_view claim_id,
-                                                             workflow::Perspective viewer) {
+                                                             workflow::Perspective viewer,
+                                                             const HistoryRange& range) {
+  if (range.after_sequence < 0 || range.max_entries < 0)
+    return absl::InvalidArgumentError("history range must not be negative");
   ClaimDetails details;
   bool found = false;
   const bool sees_internal =
@@ -363,28 +367,30 @@ absl::StatusOr<ClaimDetails> SociRepository::GetClaimDetails(std::string_view cl
     details.claim = *std::move(claim);
     const std::string id(claim_id);
 
-    workflow::Evidence e;
-    int64_t upload_time = 0;
-    Stmt ev(s);
-    ev.Into(e.id).Into(e.file_name).Into(e.content_type).Into(e.size_bytes);
-    ev.Into(e.sha256_hex).Into(e.uploaded_by).Into(upload_time).Use(id);
-    for (bool more = ev.Run(kSelectEvidenceMetadata); more; more = ev.Fetch()) {
-      e.upload_time = DecodeTime(upload_time);
-      details.evidence.push_back(e);
-    }
+    if (!range.history_only) {
+      workflow::Evidence e;
+      int64_t upload_time = 0;
+      Stmt ev(s);
+      ev.Into(e.id).Into(e.file_name).Into(e.content_type).Into(e.size_bytes);
+      ev.Into(e.sha256_hex).Into(e.uploaded_by).Into(upload_time).Use(id);
+      for (bool more = ev.Run(kSelectEvidenceMetadata); more; more = ev.Fetch()) {
+        e.upload_time = DecodeTime(upload_time);
+        details.evidence.push_back(e);
+      }
 
-    workflow::Comment c;
-    std::string perspective, visibility;
-    int64_t create_time = 0;
-    Stmt cm(s);
-    cm.Into(c.id).Into(c.author_id).Into(perspective).Into(c.text).Into(visibility);
-    cm.Into(create_time).Use(id);
-    for (bool more = cm.Run(sees_internal ? kSelectAllComments : kSelectPublicComments); more;
-         more = cm.Fetch()) {
-      ASSIGN_OR_RETURN(c.perspective, ParsePerspectiveColumn(perspective));
-      ASSIGN_OR_RETURN(c.visibility, ParseVisibility(visibility));
-      c.create_time = DecodeTime(create_time);
-      details.comments.push_back(c);
+      workflow::Comment c;
+      std::string perspective, visibility;
+      int64_t create_time = 0;
+      Stmt cm(s);
+      cm.Into(c.id).Into(c.author_id).Into(perspective).Into(c.text).Into(visibility);
+      cm.Into(create_time).Use(id);
+      for (bool more = cm.Run(sees_internal ? kSelectAllComments : kSelectPublicComments); more;
+           more = cm.Fetch()) {
+        ASSIGN_OR_RETURN(c.perspective, ParsePerspectiveColumn(perspective));
+        ASSIGN_OR_RETURN(c.visibility, ParseVisibility(visibility));
+        c.create_time = DecodeTime(create_time);
+        details.comments.push_back(c);
+      }
     }
 
     workflow::HistoryEntry h;
@@ -393,7 +399,18 @@ absl::StatusOr<ClaimDetails> SociRepository::GetClaimDetails(std::string_view cl
     Stmt hs(s);
     hs.Into(h.sequence).Into(kind).Into(h.name).Into(h.actor_id).Into(history_perspective);
     hs.Into(time).Into(json).Use(id);
-    for (bool more = hs.Run(kSelectHistory); more; more = hs.Fetch()) {
+    // One row past the range says whether more follow, without counting.
+    const bool ranged = range.max_entries > 0 || range.after_sequence > 0;
+    const int64_t after = range.after_sequence;
+    const int limit =
+        range.max_entries > 0 ? range.max_entries + 1 : std::numeric_limits<int>::max();
+    if (ranged) hs.Use(after).Use(limit);
+    const std::string_view select = ranged ? kSelectHistoryRange : kSelectHistory;
+    for (bool more = hs.Run(select); more; more = hs.Fetch()) {
+      if (range.max_entries > 0 && static_cast<int>(details.history.size()) == range.max_entries) {
+        details.more_history = true;
+        break;
+      }
       ASSIGN_OR_RETURN(h.kind, ParseHistoryKind(kind));
       ASSIGN_OR_RETURN(h.perspective, ParsePerspectiveColumn(history_perspective));
       h.time = DecodeTime(time);

@@ -44,9 +44,52 @@ SociRepository::SociRepository(StorageOptions options, ConnectionTarget target, 
       pool_(pool_size),
       broken_(pool_size, 0) {}
 
+SociRepository::~SociRepository() {
+  {
+    absl::MutexLock lock(&checkpoint_mu_);
+    stop_checkpoints_ = true;
+  }
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
 void SociRepository::Connect() {
+  const bool background_checkpoints = target_.backend == Backend::kSqlite && !target_.in_memory &&
+                                      options_.sqlite_checkpoint_interval > absl::ZeroDuration();
   for (size_t i = 0; i < broken_.size(); ++i) {
     OpenSession(pool_.at(i), target_, options_.busy_timeout);
+    if (background_checkpoints) pool_.at(i) << "PRAGMA wal_autocheckpoint = 0";
+  }
+  if (background_checkpoints) {
+    checkpointer_ = std::thread([this] { RunCheckpoints(); });
+  }
+}
+
+void SociRepository::RunCheckpoints() {
+  absl::MutexLock lock(&checkpoint_mu_);
+  while (!checkpoint_mu_.AwaitWithTimeout(absl::Condition(&stop_checkpoints_),
+                                          options_.sqlite_checkpoint_interval)) {
+    checkpoint_mu_.Unlock();
+    try {
+      // Opened here, after the migrations that switch a new file to WAL: a connection
+      // opened before that would find no log to checkpoint.
+      if (checkpoint_session_ == nullptr) {
+        auto session = std::make_unique<soci::session>();
+        OpenSession(*session, target_, options_.busy_timeout);
+        checkpoint_session_ = std::move(session);
+      }
+      std::string journal_mode;
+      *checkpoint_session_ << "PRAGMA journal_mode", soci::into(journal_mode);
+      if (journal_mode == "wal") {
+        // PASSIVE copies what no reader still needs and never waits; what is left goes next
+        // time.
+        int busy = 0, log_frames = 0, checkpointed = 0;
+        *checkpoint_session_ << "PRAGMA wal_checkpoint(PASSIVE)", soci::into(busy),
+            soci::into(log_frames), soci::into(checkpointed);
+      }
+    } catch (...) {
+      // The file busy with another process's checkpoint, or gone: the next tick tries again.
+    }
+    checkpoint_mu_.Lock();
   }
 }
 
@@ -279,6 +322,9 @@ absl::Status CheckOptions(const StorageOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("event_partitions must be between 1 and ", kMaxEventPartitions));
   }
+  if (options.sqlite_checkpoint_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("sqlite_checkpoint_interval must not be negative");
+  }
   if (options.event_retention < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("event_retention must not be negative");
   }
@@ -344,6 +390,12 @@ void SummarizeMySqlPlan(const nlohmann::json& node, QueryPlan* out) {
 
 void SummarizeSqlitePlan(const std::string& detail, QueryPlan* out) {
   out->plan.push_back(detail);
+  // A lookup on the declared primary key: an automatic index, or the key itself.
+  if (detail.find("USING PRIMARY KEY") != std::string::npos ||
+      detail.find("sqlite_autoindex_") != std::string::npos) {
+    out->indexes.push_back("PRIMARY");
+    return;
+  }
   for (std::string_view marker : {"USING COVERING INDEX ", "USING INDEX "}) {
     size_t at = detail.find(marker);
     if (at == std::string::npos) continue;
@@ -367,7 +419,8 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
   const std::string partner = "partner-1", state = "submitted",
                     key_id = "01J0000000000000000000000";
   const int64_t now = EncodeTime(absl::Now());
-  const int limit = internal::kDefaultPageSize + 1, batch = 100;
+  const int limit = internal::kDefaultPageSize + 1, batch = 100, partition = 0;
+  const int64_t after = 1000;
   using Binder = std::function<void(Stmt&)>;
   struct Query {
     std::string name;
@@ -393,6 +446,13 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
        [&](Stmt& st) { st.Use(limit); }},
       {"due_timers", dialect.select_due_timers, [&](Stmt& st) { st.Use(now).Use(batch); }},
       {"next_timer_due", std::string(internal::kSelectNextTimerDue), [](Stmt&) {}},
+      {"get_claim", dialect.select_claim, [&](Stmt& st) { st.Use(key_id); }},
+      {"history_page", std::string(internal::kSelectHistoryRange),
+       [&](Stmt& st) { st.Use(key_id).Use(after).Use(limit); }},
+      {"events_after", std::string(internal::kSelectEvents),
+       [&](Stmt& st) { st.Use(after).Use(batch); }},
+      {"partition_events_after", std::string(internal::kSelectPartitionEvents),
+       [&](Stmt& st) { st.Use(partition).Use(after).Use(batch); }},
   };
 
   std::vector<QueryPlan> plans;
@@ -401,7 +461,8 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
     internal::Conn s(repo->FirstSessionForSetup(), statements);
     // Plans follow the statistics, which InnoDB refreshes in the background some time after a
     // bulk of changes; fresh ones show the plan a settled table gets.
-    internal::Exec(s, backend == Backend::kMySql ? "ANALYZE TABLE claims, timers" : "ANALYZE");
+    internal::Exec(s, backend == Backend::kMySql ? "ANALYZE TABLE claims, timers, history, events"
+                                                 : "ANALYZE");
     for (const Query& q : queries) {
       QueryPlan plan;
       plan.name = q.name;

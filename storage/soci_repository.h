@@ -31,6 +31,13 @@ struct StorageOptions {
   int event_partitions = 8;
   // How long outbox events are kept (PurgeOldEvents); zero keeps them forever.
   absl::Duration event_retention = absl::Hours(7 * 24);
+  // SQLite files: how often a background thread on a connection of its own copies the
+  // write-ahead log into the database (a PASSIVE checkpoint, which waits for no reader or
+  // writer). With it, committing connections never checkpoint (wal_autocheckpoint = 0): SQLite's
+  // automatic checkpoint runs inside the COMMIT that crosses 1000 pages and syncs the database
+  // file there, a stall of tens to hundreds of milliseconds for the caller who happens to make
+  // it. Zero leaves checkpoints to SQLite's automatic one.
+  absl::Duration sqlite_checkpoint_interval = absl::Milliseconds(500);
 };
 
 // Opens the database (creating the SQLite file if needed), runs pending migrations under a lock

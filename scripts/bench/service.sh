@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The service benchmark: PerformAction through gRPC against claimsd in-process on 127.0.0.1 vs.
-# the same repository calls made directly, at 1, 4 and 16 clients, on a throwaway MariaDB
-# (started here, stopped by PID on exit) and on SQLite. Run through scripts/bench.sh service,
+# the same repository calls made directly, at 1, 4, 16 and 64 clients, on a throwaway MariaDB
+# configured as production ones are (CLAIMS_MARIADB_DURABLE=1; started here, stopped by PID on
+# exit) and on SQLite. Run through scripts/bench.sh service,
 # which configures CLAIMS_BENCH_BUILD_DIR (Release). Prints a table, then one line of JSON:
-# {"bench":"service",...,"mariadb_16_ratio":...,"sqlite_1_ratio":...}.
+# {"bench":"service",...,"mariadb_durable_16_ratio":...,"sqlite_1_ratio":...}.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${CLAIMS_BENCH_BUILD_DIR:?run through scripts/bench.sh service}
@@ -15,7 +16,7 @@ cleanup() {
   rm -rf "$db_dir"
 }
 trap cleanup EXIT
-tests/testing/mariadb.sh start "$db_dir" >&2
+CLAIMS_MARIADB_DURABLE=1 tests/testing/mariadb.sh start "$db_dir" >&2
 
 CLAIMS_BENCH_MYSQL_URL=$(cat "$db_dir/url") CLAIMS_BENCH_DIR="$db_dir" CLAIMS_SOURCE_DIR=$PWD \
   "$build/tests/bench/service_bench" "$@"

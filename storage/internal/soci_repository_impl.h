@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -48,6 +49,7 @@ using WriteHook = std::function<absl::Status(std::string_view)>;
 class SociRepository final : public Repository {
  public:
   SociRepository(StorageOptions options, ConnectionTarget target, size_t pool_size);
+  ~SociRepository() override;
 
   // Opens every pooled connection. Throws what SOCI throws.
   void Connect();
@@ -63,8 +65,10 @@ class SociRepository final : public Repository {
   absl::Status CreateClaim(const workflow::Claim& claim, const workflow::Decision& decision,
                            const WriteOptions& options) override;
   absl::StatusOr<workflow::Claim> GetClaim(std::string_view claim_id) override;
+  using Repository::GetClaimDetails;
   absl::StatusOr<ClaimDetails> GetClaimDetails(std::string_view claim_id,
-                                               workflow::Perspective viewer) override;
+                                               workflow::Perspective viewer,
+                                               const HistoryRange& range) override;
   absl::StatusOr<ClaimPage> ListClaims(const ClaimFilter& filter, int page_size,
                                        std::string_view page_token) override;
   std::string PageTokenAfter(const workflow::Claim& claim) const override;
@@ -171,6 +175,14 @@ class SociRepository final : public Repository {
   std::atomic<int64_t> retries_busy_{0};
   std::atomic<int64_t> retries_connection_lost_{0};
   std::atomic<int64_t> statements_{0};
+
+  // SQLite files: checkpoints off the request path (StorageOptions::sqlite_checkpoint_interval),
+  // on a connection of their own.
+  void RunCheckpoints();
+  std::unique_ptr<soci::session> checkpoint_session_;
+  absl::Mutex checkpoint_mu_;
+  bool stop_checkpoints_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  std::thread checkpointer_;
 
   // Ping's own connection, so a health check never queues behind a busy pool.
   absl::Mutex ping_mu_;

@@ -101,6 +101,10 @@ class ClaimsClient {
     request.set_name(name);
     return Call(who, request, history, &v1::Claims::Stub::GetClaimHistory);
   }
+  grpc::Status History(const Identity& who, const v1::GetClaimHistoryRequest& request,
+                       v1::ClaimHistory* history) {
+    return Call(who, request, history, &v1::Claims::Stub::GetClaimHistory);
+  }
 
  private:
   std::unique_ptr<v1::Claims::Stub> stub_;

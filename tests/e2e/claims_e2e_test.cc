@@ -449,6 +449,75 @@ TEST_P(ClaimsE2eTest, InternalCommentsAreHiddenFromPartners) {
   EXPECT_GE(reviewer_view.entries_size(), 5);
 }
 
+TEST_P(ClaimsE2eTest, HistoryPagesThroughEveryEntryOnceAsEachCallerSeesIt) {
+  v1::Claim claim = ClaimIn("under_review");
+  v1::Comment comment;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client_
+                    ->AddComment(Reviewer(), claim.name(), absl::StrCat("forged? ", i),
+                                 v1::Comment::INTERNAL, &comment)
+                    .ok());
+    ASSERT_TRUE(client_
+                    ->AddComment(Reviewer(), claim.name(), absl::StrCat("add the SOW ", i),
+                                 v1::Comment::PUBLIC, &comment)
+                    .ok());
+  }
+  for (const Identity& who : {Reviewer(), Partner("contoso")}) {
+    v1::ClaimHistory whole;
+    ASSERT_TRUE(client_->History(who, claim.name(), &whole).ok());
+    EXPECT_TRUE(whole.next_page_token().empty());
+    std::vector<int64_t> expected;
+    for (const auto& entry : whole.entries()) expected.push_back(entry.sequence());
+
+    std::vector<int64_t> paged;
+    v1::GetClaimHistoryRequest request;
+    request.set_name(claim.name());
+    request.set_page_size(2);
+    for (int page = 0; page < 20; ++page) {
+      v1::ClaimHistory history;
+      ASSERT_TRUE(client_->History(who, request, &history).ok());
+      EXPECT_EQ(history.claim().name(), claim.name());
+      EXPECT_LE(history.entries_size(), 2);
+      // Comments and evidence come with the first page only.
+      EXPECT_EQ(history.comments_size(), page == 0 ? whole.comments_size() : 0);
+      for (const auto& entry : history.entries()) {
+        paged.push_back(entry.sequence());
+        if (!who.partner.empty()) {
+          EXPECT_THAT(entry.comment(), Not(HasSubstr("forged")));
+        }
+      }
+      if (history.next_page_token().empty()) break;
+      request.set_page_token(history.next_page_token());
+    }
+    EXPECT_EQ(paged, expected);
+  }
+
+  v1::GetClaimHistoryRequest request;
+  request.set_name(claim.name());
+  request.set_page_size(1);
+  v1::ClaimHistory first;
+  ASSERT_TRUE(client_->History(Reviewer(), request, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  // A token continues its own claim only, and says nothing about a claim the caller cannot see.
+  v1::Claim other = ClaimIn("editing");
+  v1::GetClaimHistoryRequest misplaced;
+  misplaced.set_name(other.name());
+  misplaced.set_page_token(first.next_page_token());
+  v1::ClaimHistory history;
+  EXPECT_THAT(client_->History(Reviewer(), misplaced, &history),
+              HasCode(grpc::StatusCode::INVALID_ARGUMENT));
+  request.set_page_token(first.next_page_token());
+  EXPECT_THAT(client_->History(Partner("northwind", "nora"), request, &history),
+              HasCode(grpc::StatusCode::NOT_FOUND));
+  request.set_page_token("garbage");
+  EXPECT_THAT(client_->History(Reviewer(), request, &history),
+              HasCode(grpc::StatusCode::INVALID_ARGUMENT));
+  request.clear_page_token();
+  request.set_page_size(-1);
+  EXPECT_THAT(client_->History(Reviewer(), request, &history),
+              HasCode(grpc::StatusCode::INVALID_ARGUMENT));
+}
+
 TEST_P(ClaimsE2eTest, ListsPageThroughEveryClaimOnce) {
   for (int i = 0; i < 7; ++i) {
     v1::Claim claim;

@@ -311,6 +311,71 @@ TEST_P(RepositoryTest, CommentsOfInternalVisibilityAreHiddenFromPartners) {
   }
 }
 
+TEST_P(RepositoryTest, HistoryIsReadInKeysetPages) {
+  workflow::Claim before = Create("partner-1", T0());
+  const absl::Time now = T0() + absl::Minutes(1);
+  workflow::Decision d = Transition(before, "comment", before.state, now);
+  for (int i = 0; i < 40; ++i) {
+    workflow::HistoryEntry h = d.history[0];
+    h.kind = workflow::HistoryKind::kComment;
+    h.comment = absl::StrCat("note ", i);
+    d.history.push_back(h);
+  }
+  d.comments.push_back(MakeComment("user-1", "hello", now));
+  workflow::Claim after = workflow::ApplyDecision(before, d, now);
+  ASSERT_OK(repo_->ApplyDecision(after, d, WriteOptions()));
+  constexpr int kEntries = 42;  // the creation, the transition and 40 comments
+
+  std::vector<int64_t> sequences;
+  HistoryRange range{.after_sequence = 0, .max_entries = 10};
+  for (int page = 0; page < 10; ++page) {
+    ASSERT_OK_AND_ASSIGN(ClaimDetails details,
+                         repo_->GetClaimDetails(before.id, workflow::Perspective::kSystem, range));
+    EXPECT_EQ(details.claim.version, 2);
+    // Evidence and comments only when asked for: the first page.
+    EXPECT_THAT(details.comments, SizeIs(page == 0 ? 1 : 0));
+    for (const workflow::HistoryEntry& h : details.history) sequences.push_back(h.sequence);
+    const bool last = sequences.size() == kEntries;
+    EXPECT_THAT(details.history, SizeIs(last ? 2 : 10));
+    EXPECT_EQ(details.more_history, !last);
+    if (!details.more_history) break;
+    range.after_sequence = details.history.back().sequence;
+    range.history_only = true;
+  }
+  ASSERT_THAT(sequences, SizeIs(kEntries));
+  for (std::size_t i = 0; i < sequences.size(); ++i)
+    EXPECT_EQ(sequences[i], static_cast<int64_t>(i) + 1);
+
+  // A page that ends exactly at the last entry says nothing follows.
+  ASSERT_OK_AND_ASSIGN(
+      ClaimDetails exact,
+      repo_->GetClaimDetails(before.id, workflow::Perspective::kSystem,
+                             {.after_sequence = 32, .max_entries = 10, .history_only = true}));
+  EXPECT_THAT(exact.history, SizeIs(10));
+  EXPECT_FALSE(exact.more_history);
+  ASSERT_OK_AND_ASSIGN(ClaimDetails past_the_end,
+                       repo_->GetClaimDetails(before.id, workflow::Perspective::kSystem,
+                                              {.after_sequence = kEntries, .max_entries = 10}));
+  EXPECT_THAT(past_the_end.history, SizeIs(0));
+  EXPECT_FALSE(past_the_end.more_history);
+  // The whole history after a position when no page size is given.
+  ASSERT_OK_AND_ASSIGN(
+      ClaimDetails rest,
+      repo_->GetClaimDetails(before.id, workflow::Perspective::kSystem, {.after_sequence = 2}));
+  EXPECT_THAT(rest.history, SizeIs(kEntries - 2));
+  EXPECT_EQ(rest.history.front().sequence, 3);
+
+  EXPECT_THAT(
+      repo_->GetClaimDetails(before.id, workflow::Perspective::kSystem, {.after_sequence = -1}),
+      StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      repo_->GetClaimDetails(before.id, workflow::Perspective::kSystem, {.max_entries = -1}),
+      StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(repo_->GetClaimDetails(NewId(T0()), workflow::Perspective::kSystem,
+                                     {.after_sequence = 1, .max_entries = 10}),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_P(RepositoryTest, WorkflowsArePublishedOnce) {
   WorkflowRecord w{.name = "cpor-association",
                    .version = 1,
