@@ -179,6 +179,9 @@ void ToProto(const workflow::Definition& definition, v1::Workflow* out) {
   create->set_initial_state(definition.create.initial_state);
   Assign(create->mutable_required_fields(), definition.create.required_fields);
   out->set_products_catalog(definition.products_catalog);
+  for (const std::string& type : definition.evidence_content_types) {
+    out->add_evidence_content_types(type);
+  }
   out->set_activities_catalog(definition.activities_catalog);
 }
 

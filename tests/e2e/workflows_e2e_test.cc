@@ -20,6 +20,7 @@
 namespace claims::testing {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -141,6 +142,12 @@ TEST_P(WorkflowsE2eTest, ListsTheLoadedWorkflowsAndReadsOneAsTypedMessages) {
   ASSERT_THAT(workflow.calendars(), Not(IsEmpty()));
   EXPECT_EQ(workflow.calendars(0).time_zone(), "America/Los_Angeles");
   EXPECT_THAT(workflow.calendars(0).holidays(), Contains("2026-12-25"));
+  // What an upload form may offer: the shipped workflow takes the default document types.
+  EXPECT_THAT(
+      workflow.evidence_content_types(),
+      AllOf(Contains("application/pdf"), Contains("image/png"),
+            Contains("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            Not(Contains("application/x-msdownload"))));
 
   get.set_view(v1::WORKFLOW_VIEW_FULL);
   ASSERT_TRUE(workflows_.Call(get, &workflow, &v1::Workflows::Stub::GetWorkflow).ok());
