@@ -7,7 +7,6 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
-#include <openssl/evp.h>
 
 #include <chrono>
 #include <fstream>
@@ -21,6 +20,7 @@
 #include "cli/client_connection.h"
 #include "cli/output.h"
 #include "config/file_reading.h"
+#include "server/sha256.h"
 
 namespace claims::cli {
 namespace {
@@ -55,30 +55,6 @@ int PrintEvidence(const pb::Evidence& evidence) {
   return kExitOk;
 }
 
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void Update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
-  std::string Hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx_, digest, &size);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < size; ++i) {
-      hex.push_back(kHex[digest[i] >> 4]);
-      hex.push_back(kHex[digest[i] & 0xf]);
-    }
-    return hex;
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
-
 // Writes the document to `path` as it arrives, then checks it against the sha256 the server
 // announced; a partial or mismatching file is removed.
 int Get(const ClientOptions& options, const std::string& name, const std::string& path) {
@@ -95,7 +71,7 @@ int Get(const ClientOptions& options, const std::string& name, const std::string
   }
   pb::EvidenceChunk chunk;
   pb::Evidence metadata;
-  Sha256 sha256;
+  server::Sha256Stream sha256;
   int64_t written = 0;
   while (reader->Read(&chunk)) {
     if (chunk.has_metadata()) {
@@ -112,7 +88,7 @@ int Get(const ClientOptions& options, const std::string& name, const std::string
     std::remove(path.c_str());
     return PrintError(status);
   }
-  if (!out || written != metadata.size_bytes() || sha256.Hex() != metadata.sha256()) {
+  if (!out || written != metadata.size_bytes() || sha256.FinalHex() != metadata.sha256()) {
     std::remove(path.c_str());
     std::cerr << "error: " << path << " does not match the document's size and sha256\n";
     return kExitFailure;
@@ -131,7 +107,7 @@ int Upload(const ClientOptions& options, const std::string& parent, const std::s
     return kExitUsage;
   }
   std::string buffer(kUploadChunkBytes, '\0');
-  Sha256 sha256;
+  server::Sha256Stream sha256;
   int64_t size = 0;
   while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
     sha256.Update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
@@ -151,7 +127,7 @@ int Upload(const ClientOptions& options, const std::string& parent, const std::s
   header->set_file_name(path.substr(path.find_last_of('/') + 1));
   header->set_content_type(content_type);
   header->set_size_bytes(size);
-  header->set_sha256(sha256.Hex());
+  header->set_sha256(sha256.FinalHex());
   bool open = writer->Write(message);
   while (open &&
          (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)) {

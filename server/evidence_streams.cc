@@ -1,7 +1,5 @@
 #include "server/evidence_streams.h"
 
-#include <openssl/evp.h>
-
 #include <atomic>
 #include <optional>
 #include <string>
@@ -11,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "server/request_decoding.h"
 #include "server/request_limits.h"
+#include "server/sha256.h"
 #include "server/status_mapping.h"
 #include "server/unary_calls.h"
 
@@ -147,32 +146,6 @@ class DownloadReactor final : public grpc::ServerWriteReactor<pb::EvidenceChunk>
   int64_t sent_ = 0;
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> finished_{false};
-};
-
-// SHA-256 over content that arrives in pieces.
-class Sha256Stream {
- public:
-  Sha256Stream() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-  ~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
-  Sha256Stream(const Sha256Stream&) = delete;
-  Sha256Stream& operator=(const Sha256Stream&) = delete;
-
-  void Update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
-  std::string FinalHex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx_, digest, &size);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < size; ++i) {
-      hex.push_back(kHex[digest[i] >> 4]);
-      hex.push_back(kHex[digest[i] & 0xf]);
-    }
-    return hex;
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
 };
 
 // Reads one upload: the header, then content staged chunk by chunk; publishes it when the

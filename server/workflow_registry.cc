@@ -1,7 +1,5 @@
 #include "server/workflow_registry.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <tuple>
@@ -22,19 +20,6 @@ absl::StatusOr<std::string> ReadWorkflowFile(const std::filesystem::path& path) 
 }
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * SHA256_DIGEST_LENGTH);
-  for (unsigned char byte : digest) {
-    hex.push_back(kHex[byte >> 4]);
-    hex.push_back(kHex[byte & 0xf]);
-  }
-  return hex;
-}
 
 workflow::LoadResult WorkflowRegistry::LoadText(std::string_view source, std::string_view file_name,
                                                 const std::string& directory,

@@ -10,6 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "server/sha256.h"
 #include "storage/repository.h"
 #include "workflow/engine.h"
 #include "workflow/loader.h"
@@ -64,8 +65,5 @@ class WorkflowRegistry {
   std::map<std::pair<std::string, int64_t>, std::shared_ptr<const workflow::Engine>> engines_
       ABSL_GUARDED_BY(mu_);
 };
-
-// Hex SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
 
 }  // namespace claims::server
