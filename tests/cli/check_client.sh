@@ -4,36 +4,9 @@
 # then against a claimsd that takes bearer tokens only (auth.mode jwt).
 set -euo pipefail
 claimsd=${1:?claimsd} claimsctl=${2:?claimsctl} config_dir=${3:?config dir}
-work=$(mktemp -d)
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cp -r "$config_dir/workflows" "$config_dir/calendars" "$work/"
-sed -e 's|^  url: sqlite:.*|  url: sqlite:claims.db|' \
-    -e 's|^listen: .*|listen: 127.0.0.1:0|' \
-    -e 's|^  listen: .*|  listen: ""|' \
-    "$config_dir/claimsd.yaml" >"$work/claimsd.yaml"
-# start_claimsd CONFIG LOG: starts claimsd in the background; sets pid and port.
-pids=()
-start_claimsd() {
-  "$claimsd" --config "$1" >"$2" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  port=
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'port [0-9]*' "$2" | head -n 1 | cut -d' ' -f2 || true)
-    [ -n "$port" ] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$2"; exit 1; }
-    sleep 0.1
-  done
-  echo "claimsd did not start"
-  cat "$2"
-  exit 1
-}
-start_claimsd "$work/claimsd.yaml" "$work/log"
+. "$(dirname "$0")/claimsd_harness.sh"
+write_config
+start_claimsd "$work/log"
 
 export CLAIMS_SERVER=127.0.0.1:$port CLAIMS_ACTOR=pat CLAIMS_ROLES=billing_admin CLAIMS_PARTNER=contoso
 failures=0
@@ -78,7 +51,7 @@ auth:
   keys:
     - {algorithm: HS256, secret_env: CLAIMS_TEST_JWT_SECRET}
 YAML
-start_claimsd "$work/claimsd-jwt.yaml" "$work/log-jwt"
+start_claimsd "$work/log-jwt" "$work/claimsd-jwt.yaml"
 token=$(/usr/bin/python3 - <<'PY'
 import base64, hashlib, hmac, json, os, time
 def part(data):

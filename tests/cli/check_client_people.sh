@@ -5,42 +5,13 @@
 # with no gap and no repeat, --version, and the bash completion script.
 set -euo pipefail
 claimsd=${1:?claimsd} claimsctl=${2:?claimsctl} config_dir=${3:?config dir}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+. "$(dirname "$0")/claimsd_harness.sh"
+start_claimsd_on() {  # start_claimsd_on PORT LOG: a manual clock, a short shutdown grace
+  write_config "$1" -e 's|^clock: .*|clock: manual|' \
+    -e 's|^shutdown_grace_seconds: .*|shutdown_grace_seconds: 1|'
+  start_claimsd "$2"
 }
-trap cleanup EXIT
-
-cp -r "$config_dir/workflows" "$config_dir/calendars" "$work/"
-write_config() {  # write_config PORT
-  sed -e 's|^  url: sqlite:.*|  url: sqlite:claims.db|' \
-      -e "s|^listen: .*|listen: 127.0.0.1:$1|" \
-      -e 's|^  listen: .*|  listen: ""|' \
-      -e 's|^clock: .*|clock: manual|' \
-      -e 's|^shutdown_grace_seconds: .*|shutdown_grace_seconds: 1|' \
-      "$config_dir/claimsd.yaml" >"$work/claimsd.yaml"
-}
-start_claimsd() {  # start_claimsd PORT LOG: sets pid and port
-  write_config "$1"
-  : >"$2"
-  (cd "$work" && exec "$claimsd" --config "$work/claimsd.yaml") >"$2" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'port [0-9]*' "$2" | head -n 1 | cut -d' ' -f2 || true)
-    [ -n "$port" ] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$2"; exit 1; }
-    sleep 0.1
-  done
-  echo "claimsd did not start"; cat "$2"; exit 1
-}
-stop_claimsd() {
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
-}
-start_claimsd 0 "$work/log1"
+start_claimsd_on 0 "$work/log1"
 
 export CLAIMS_SERVER=127.0.0.1:$port CLAIMS_ACTOR=pat CLAIMS_ROLES=billing_admin CLAIMS_PARTNER=contoso
 reviewer=(env CLAIMS_ACTOR=rita CLAIMS_ROLES=reviewer CLAIMS_PARTNER=)
@@ -132,7 +103,7 @@ watcher=$!
 pids+=("$watcher")
 for i in 1 2; do "$claimsctl" claims act "$(create "Before $i")" withdraw --output json >/dev/null; done
 stop_claimsd
-start_claimsd "$port" "$work/log2"
+start_claimsd_on "$port" "$work/log2"
 for i in 1 2; do "$claimsctl" claims act "$(create "After $i")" withdraw --output json >/dev/null; done
 "${reviewer[@]}" "$claimsctl" claims watch --output text --limit 1000 --reconnect-for 0 >"$work/all" 2>/dev/null &
 reader=$!

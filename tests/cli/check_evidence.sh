@@ -4,29 +4,9 @@
 # NOT_FOUND, a PDF declared as PNG refused, and no file left behind by a failed download.
 set -euo pipefail
 claimsd=${1:?claimsd} claimsctl=${2:?claimsctl} config_dir=${3:?config dir}
-work=$(mktemp -d)
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cp -r "$config_dir/workflows" "$config_dir/calendars" "$work/"
-sed -e 's|^  url: sqlite:.*|  url: sqlite:claims.db|' \
-    -e 's|^listen: .*|listen: 127.0.0.1:0|' \
-    -e 's|^  listen: .*|  listen: ""|' \
-    "$config_dir/claimsd.yaml" >"$work/claimsd.yaml"
-"$claimsd" --config "$work/claimsd.yaml" >"$work/log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 1 100); do
-  port=$(grep -o 'port [0-9]*' "$work/log" | head -n 1 | cut -d' ' -f2 || true)
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "claimsd did not start"; cat "$work/log"; exit 1; }
+. "$(dirname "$0")/claimsd_harness.sh"
+write_config
+start_claimsd
 
 export CLAIMS_SERVER=127.0.0.1:$port CLAIMS_ACTOR=pat CLAIMS_ROLES=billing_admin CLAIMS_PARTNER=contoso
 failures=0
