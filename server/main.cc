@@ -9,7 +9,7 @@
 
 #include "config/claims_config.h"
 #include "server/claims_server.h"
-#include "server/logging.h"
+#include "server/runtime/logging.h"
 #include "spdlog/spdlog.h"
 #include "storage/soci_repository.h"
 

@@ -18,7 +18,7 @@
 #include "claims/v1/workflow_service.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/request_limits.h"
+#include "server/api/request_limits.h"
 #include "spdlog/sinks/ostream_sink.h"
 #include "spdlog/spdlog.h"
 #include "tests/e2e/e2e_fixture.h"

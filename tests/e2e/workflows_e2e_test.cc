@@ -14,7 +14,7 @@
 #include "claims/v1/workflow_service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/workflow_registry.h"
+#include "server/runtime/workflow_registry.h"
 #include "tests/e2e/e2e_fixture.h"
 
 namespace claims::testing {

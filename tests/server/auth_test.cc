@@ -1,4 +1,4 @@
-#include "server/auth.h"
+#include "server/api/auth.h"
 
 #include <stdlib.h>
 
@@ -13,7 +13,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "jwt/jwt.hpp"
-#include "server/caller.h"
+#include "server/api/caller.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_keys.h"
 #include "workflow/definition.h"

@@ -1,4 +1,4 @@
-#include "server/caller.h"
+#include "server/api/caller.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -1,6 +1,6 @@
 // ClaimsLogic over a real SQLite repository, without gRPC: what the transport cannot show.
 
-#include "server/claims_logic.h"
+#include "server/api/claims_logic.h"
 
 #include <memory>
 #include <set>
@@ -8,8 +8,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/auth.h"
-#include "server/clock.h"
+#include "server/api/auth.h"
+#include "server/runtime/clock.h"
 #include "storage/soci_repository.h"
 #include "tests/testing/source_dir.h"
 #include "tests/testing/status_matchers.h"

@@ -1,6 +1,6 @@
 // Evidence content types told from the bytes (libmagic), and which declared types they match.
 
-#include "server/content_sniffing.h"
+#include "server/api/content_sniffing.h"
 
 #include <atomic>
 #include <memory>

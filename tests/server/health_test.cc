@@ -1,4 +1,4 @@
-#include "server/health.h"
+#include "server/runtime/health.h"
 
 #include <atomic>
 #include <chrono>

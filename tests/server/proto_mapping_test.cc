@@ -1,4 +1,4 @@
-#include "server/proto_mapping.h"
+#include "server/api/proto_mapping.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

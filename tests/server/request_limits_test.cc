@@ -1,4 +1,4 @@
-#include "server/request_limits.h"
+#include "server/api/request_limits.h"
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
@@ -79,7 +79,7 @@ TEST(RequestLimitsTest, EveryStringBytesAndRepeatedFieldOfEveryRequestHasALimit)
   for (const FieldDescriptor* field : fields) {
     auto it = limits.find(field->full_name());
     ASSERT_NE(it, limits.end()) << field->full_name()
-                                << " has no limit: add one to server/request_limits.cc and to "
+                                << " has no limit: add one to server/api/request_limits.cc and to "
                                    "its comment in the .proto";
     if (field->is_repeated()) {
       EXPECT_GT(it->second.max_items, 0) << field->full_name();

@@ -1,4 +1,4 @@
-#include "server/status_mapping.h"
+#include "server/api/status_mapping.h"
 
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
