@@ -14,6 +14,26 @@
 
 namespace claims::testing {
 
+// A CreateClaimRequest for a valid CPOR claim of `partner`: customer, contacts, product and
+// activity as the shipped workflow wants them.
+inline v1::CreateClaimRequest SampleClaimRequest(const std::string& partner = "contoso",
+                                                 const std::string& request_id = "") {
+  v1::CreateClaimRequest request;
+  request.set_parent("partners/" + partner);
+  request.set_request_id(request_id);
+  v1::Claim* claim = request.mutable_claim();
+  claim->set_mpn_id("1234567");
+  claim->mutable_customer()->set_tenant_id("6f1c2a9e-0000-4000-8000-000000000001");
+  claim->mutable_customer()->set_name("Fabrikam");
+  claim->mutable_customer_contact()->set_name("Fay");
+  claim->mutable_customer_contact()->set_email("fay@fabrikam.example");
+  claim->mutable_partner_contact()->set_name("Pat");
+  claim->mutable_partner_contact()->set_email("pat@contoso.example");
+  claim->add_products("dynamics_365_sales");
+  claim->set_activity("revenue_association");
+  return request;
+}
+
 struct Identity {
   std::string actor;
   std::string roles;  // comma separated

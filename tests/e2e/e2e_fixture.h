@@ -98,19 +98,7 @@ class E2eFixture : public ::testing::TestWithParam<Backend> {
   }
 
   v1::CreateClaimRequest NewClaimRequest(const std::string& partner = "contoso") {
-    v1::CreateClaimRequest request;
-    request.set_parent("partners/" + partner);
-    v1::Claim* claim = request.mutable_claim();
-    claim->set_mpn_id("1234567");
-    claim->mutable_customer()->set_tenant_id("6f1c2a9e-0000-4000-8000-000000000001");
-    claim->mutable_customer()->set_name("Fabrikam");
-    claim->mutable_customer_contact()->set_name("Fay");
-    claim->mutable_customer_contact()->set_email("fay@fabrikam.example");
-    claim->mutable_partner_contact()->set_name("Pat");
-    claim->mutable_partner_contact()->set_email("pat@contoso.example");
-    claim->add_products("dynamics_365_sales");
-    claim->set_activity("revenue_association");
-    return request;
+    return SampleClaimRequest(partner);
   }
 
   // A claim created by partner contoso and advanced to `state` along the usual path.

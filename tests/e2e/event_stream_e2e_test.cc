@@ -15,14 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "server/claims_server.h"
-#include "tests/e2e/claims_client.h"
-#include "tests/testing/source_dir.h"
-#include "tests/testing/status_matchers.h"
-#include "tests/testing/test_databases.h"
+#include "tests/e2e/e2e_fixture.h"
 
 namespace claims::testing {
 namespace {
@@ -30,49 +24,8 @@ namespace {
 using ::testing::ElementsAreArray;
 using ::testing::SizeIs;
 
-enum class Backend { kSqlite, kMariaDb };
-
-std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param == Backend::kSqlite ? "Sqlite" : "MariaDb";
-}
-
-class EventStreamE2eTest : public ::testing::TestWithParam<Backend> {
+class EventStreamE2eTest : public E2eFixture {
  protected:
-  void SetUp() override {
-    config::ServerConfig config;
-    config.listen = "127.0.0.1:0";
-    if (GetParam() == Backend::kSqlite) {
-      config.database.url = FreshSqliteUrl();
-    } else {
-      ASSERT_OK_AND_ASSIGN(config.database.url, FreshMariaDbUrl());
-    }
-    config.workflows.directory = SourceDir() + "/config/workflows";
-    config.scheduler.enabled = false;
-    config.metrics.listen.clear();
-    ASSERT_OK_AND_ASSIGN(server_, server::ClaimsServer::Start(config));
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                   grpc::InsecureChannelCredentials());
-    client_ = std::make_unique<ClaimsClient>(channel_);
-  }
-
-  void TearDown() override {
-    client_.reset();
-    channel_.reset();
-    if (server_) server_->Shutdown(absl::Seconds(1));
-  }
-
-  v1::CreateClaimRequest NewClaimRequest(const std::string& partner) {
-    v1::CreateClaimRequest request;
-    request.set_parent("partners/" + partner);
-    v1::Claim* claim = request.mutable_claim();
-    claim->set_mpn_id("1234567");
-    claim->mutable_customer()->set_tenant_id("6f1c2a9e-0000-4000-8000-000000000001");
-    claim->mutable_customer()->set_name("Fabrikam");
-    claim->add_products("dynamics_365_sales");
-    claim->set_activity("revenue_association");
-    return request;
-  }
-
   // Creates a claim and takes it through submit, start_review and request_info: three events.
   void Lifecycle(const std::string& partner) {
     v1::Claim claim;
@@ -110,21 +63,7 @@ class EventStreamE2eTest : public ::testing::TestWithParam<Backend> {
     read.status = reader->Finish();
     return read;
   }
-
-  std::unique_ptr<server::ClaimsServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<ClaimsClient> client_;
 };
-
-std::string ErrorReason(const grpc::Status& status) {
-  google::rpc::Status rpc;
-  if (!rpc.ParseFromString(status.error_details())) return "";
-  for (const auto& any : rpc.details()) {
-    google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
-}
 
 // A consumer reads a few events at a time, hanging up after each batch and resuming from the
 // cursor of the last event it got, while four clients create and move claims.
@@ -246,7 +185,7 @@ TEST_P(EventStreamE2eTest, CursorOlderThanRetentionIsOutOfRange) {
   old.set_cursor(all.events[0].cursor());
   Read expired = Stream(old, 1);
   EXPECT_EQ(expired.status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
-  EXPECT_EQ(ErrorReason(expired.status), "CURSOR_EXPIRED");
+  EXPECT_EQ(Details(expired.status).info.reason(), "CURSOR_EXPIRED");
   // A consumer that had read everything lost nothing: its stream just waits.
   v1::StreamEventsRequest current;
   current.set_cursor(all.events[2].cursor());

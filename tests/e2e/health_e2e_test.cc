@@ -35,19 +35,6 @@ std::shared_ptr<grpc::Channel> Loopback(int port) {
                              grpc::InsecureChannelCredentials());
 }
 
-v1::CreateClaimRequest NewClaim(const std::string& request_id) {
-  v1::CreateClaimRequest request;
-  request.set_parent("partners/contoso");
-  request.set_request_id(request_id);
-  v1::Claim* claim = request.mutable_claim();
-  claim->set_mpn_id("1234567");
-  claim->mutable_customer()->set_tenant_id("6f1c2a9e-0000-4000-8000-000000000001");
-  claim->mutable_customer()->set_name("Fabrikam");
-  claim->add_products("dynamics_365_sales");
-  claim->set_activity("revenue_association");
-  return request;
-}
-
 // Polls `done` every 50 ms for up to `limit`; how long it took, or nullopt.
 template <typename Condition>
 std::optional<absl::Duration> Within(absl::Duration limit, Condition done) {
@@ -81,8 +68,8 @@ class Writer {
     // Bounded: a few thousand calls at most, whatever happens.
     for (int i = 0; i < 5000 && !stop_; ++i) {
       v1::Claim claim;
-      const grpc::Status status =
-          client_.Create(Partner("contoso"), NewClaim("w-" + std::to_string(i)), &claim);
+      const grpc::Status status = client_.Create(
+          Partner("contoso"), SampleClaimRequest("contoso", "w-" + std::to_string(i)), &claim);
       if (status.ok()) {
         std::lock_guard lock(mu_);
         acknowledged_.push_back(claim.name());

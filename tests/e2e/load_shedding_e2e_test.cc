@@ -25,19 +25,6 @@ using ::testing::HasSubstr;
 
 class LoadSheddingE2eTest : public ::testing::TestWithParam<TestBackend> {};
 
-v1::CreateClaimRequest NewClaim(const std::string& request_id) {
-  v1::CreateClaimRequest request;
-  request.set_parent("partners/contoso");
-  request.set_request_id(request_id);
-  v1::Claim* claim = request.mutable_claim();
-  claim->set_mpn_id("1234567");
-  claim->mutable_customer()->set_tenant_id("6f1c2a9e-0000-4000-8000-000000000001");
-  claim->mutable_customer()->set_name("Fabrikam");
-  claim->add_products("dynamics_365_sales");
-  claim->set_activity("revenue_association");
-  return request;
-}
-
 TEST_P(LoadSheddingE2eTest, AFullQueueRefusesAtOnceAndTheQueuedCallsComplete) {
   ASSERT_OK_AND_ASSIGN(config::ServerConfig config, TestServerConfig(GetParam()));
   config.grpc.worker_threads = 1;
@@ -61,7 +48,7 @@ TEST_P(LoadSheddingE2eTest, AFullQueueRefusesAtOnceAndTheQueuedCallsComplete) {
   auto create = [&](const std::string& id) {
     return std::async(std::launch::async, [&client, id] {
       v1::Claim claim;
-      return client.Create(Partner("contoso"), NewClaim(id), &claim);
+      return client.Create(Partner("contoso"), SampleClaimRequest("contoso", id), &claim);
     });
   };
   auto first = create("first");
@@ -82,7 +69,8 @@ TEST_P(LoadSheddingE2eTest, AFullQueueRefusesAtOnceAndTheQueuedCallsComplete) {
   auto stub = v1::Claims::NewStub(channel);
   v1::Claim refused_claim;
   const auto before = std::chrono::steady_clock::now();
-  const grpc::Status refused = stub->CreateClaim(&context, NewClaim("fourth"), &refused_claim);
+  const grpc::Status refused =
+      stub->CreateClaim(&context, SampleClaimRequest("contoso", "fourth"), &refused_claim);
   EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(refused.error_message(), HasSubstr("overloaded"));
