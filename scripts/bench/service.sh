@@ -2,7 +2,8 @@
 # The service benchmark: PerformAction through gRPC against claimsd in-process on 127.0.0.1 vs.
 # the same repository calls made directly, at 1, 4, 16 and 64 clients, on a throwaway MariaDB
 # configured as production ones are (CLAIMS_MARIADB_DURABLE=1; started here, stopped by PID on
-# exit) and on SQLite. Run through scripts/bench.sh service,
+# exit) and on SQLite; then whole claim lifecycles, and two replicas against one. Arguments pick
+# modes (perform, lifecycle, replicas; default all). Run through scripts/bench.sh service,
 # which configures CLAIMS_BENCH_BUILD_DIR (Release). Prints a table, then one line of JSON:
 # {"bench":"service",...,"mariadb_durable_16_ratio":...,"sqlite_1_ratio":...}.
 set -euo pipefail

@@ -24,8 +24,8 @@
 // metadata, the default), the engine, the proto mapping, hashing the request and serialising
 // the stored answer.
 //
-// The server runs with the shipped defaults (worker threads, pool size) except for the timer
-// scheduler, which is off: with it on, every decision that touches timers wakes it for a sweep,
+// The server runs with the shipped configuration of its backend (worker threads, queue, pool
+// size; see Bench::Config) except for the timer scheduler, which is off: with it on, every decision that touches timers wakes it for a sweep,
 // database work outside the request that would blur the comparison. Clients, the server's
 // threads and the database share this machine's cores; clients in production run elsewhere, so
 // the ratio understates what a server keeps of its database. At one client on MariaDB both modes
@@ -33,6 +33,10 @@
 // an idle core for each dominates (a low-priority busy loop beside the run raises both rates 1.7
 // to 3 times). The service's own threads keep cores awake more often, so that cell can show a
 // ratio above 1 and says little about the service.
+//
+// Modes (arguments; none: all three): `perform`, the comparison above; `lifecycle`, whole claims
+// from creation to a comment on their approval, for the latency users feel; `replicas`, the
+// perform loop on one claimsd against two over the same MariaDB. See each class below.
 //
 // One more row, sqlite_jwt at 4 clients, runs claimsd with auth.mode jwt: every call carries an
 // RS256 bearer token that the server verifies, against the sqlite row's trusted headers.
@@ -46,6 +50,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -57,6 +62,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -70,6 +76,7 @@
 #include "config/claims_config.h"
 #include "server/api/proto_mapping.h"
 #include "server/claims_server.h"
+#include "spdlog/sinks/null_sink.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 #include "storage/repository.h"
@@ -220,8 +227,7 @@ void MustSucceed(const grpc::Status& status, const std::string& what) {
   }
 }
 
-// A claim created and brought to under_review through the API, as the setup of either mode.
-pb::Claim ClaimUnderReview(Client& client) {
+pb::CreateClaimRequest NewClaimRequest(Client& client) {
   pb::CreateClaimRequest create;
   create.set_parent(absl::StrCat("partners/", client.partner().partner));
   create.set_request_id(client.NextRequestId());
@@ -236,18 +242,39 @@ pb::Claim ClaimUnderReview(Client& client) {
   fields->add_products("dynamics_365_sales");
   fields->add_products("power_bi");
   fields->set_activity("revenue_association");
-  pb::Claim claim;
-  MustSucceed(client.Call(client.partner(), create, &claim, &pb::Claims::Stub::CreateClaim),
-              "CreateClaim");
+  return create;
+}
 
+pb::AddEvidenceRequest NewEvidenceRequest(Client& client, const std::string& claim_name) {
   pb::AddEvidenceRequest evidence;
-  evidence.set_parent(claim.name());
+  evidence.set_parent(claim_name);
   evidence.set_request_id(client.NextRequestId());
   evidence.mutable_evidence()->set_file_name("poe.pdf");
   evidence.mutable_evidence()->set_content_type("application/pdf");
-  evidence.mutable_evidence()->set_content(std::string(4096, 'p'));
+  // A PDF's magic, so content sniffing agrees with the declared type.
+  evidence.mutable_evidence()->set_content("%PDF-1.7\n" + std::string(4096, 'p'));
+  return evidence;
+}
+
+pb::PerformActionRequest NewActionRequest(Client& client, const pb::Claim& claim,
+                                          const std::string& action) {
+  pb::PerformActionRequest request;
+  request.set_name(claim.name());
+  request.set_action(action);
+  request.set_etag(claim.etag());
+  request.set_request_id(client.NextRequestId());
+  return request;
+}
+
+// A claim created and brought to under_review through the API, as the setup of either mode.
+pb::Claim ClaimUnderReview(Client& client) {
+  pb::Claim claim;
+  MustSucceed(client.Call(client.partner(), NewClaimRequest(client), &claim,
+                          &pb::Claims::Stub::CreateClaim),
+              "CreateClaim");
   pb::Evidence stored;
-  MustSucceed(client.Call(client.partner(), evidence, &stored, &pb::Claims::Stub::AddEvidence),
+  MustSucceed(client.Call(client.partner(), NewEvidenceRequest(client, claim.name()), &stored,
+                          &pb::Claims::Stub::AddEvidence),
               "AddEvidence");
   // The upload made a new version, and its answer carries no etag: read the claim again.
   pb::GetClaimRequest get;
@@ -256,12 +283,9 @@ pb::Claim ClaimUnderReview(Client& client) {
 
   for (const auto& [action, who] :
        {std::pair{"submit", &client.partner()}, std::pair{"start_review", &client.reviewer()}}) {
-    pb::PerformActionRequest request;
-    request.set_name(claim.name());
-    request.set_action(action);
-    request.set_etag(claim.etag());
-    request.set_request_id(client.NextRequestId());
-    MustSucceed(client.Call(*who, request, &claim, &pb::Claims::Stub::PerformAction), action);
+    MustSucceed(client.Call(*who, NewActionRequest(client, claim, action), &claim,
+                            &pb::Claims::Stub::PerformAction),
+                action);
   }
   if (claim.state() != kUnderReview) Die(absl::StrCat("setup: claim in ", claim.state()));
   return claim;
@@ -375,9 +399,25 @@ class Bench {
         auth_(std::move(auth)),
         client_counts_(std::move(client_counts)) {}
 
+  // The shipped configuration for the URL's backend (config/claimsd.mysql.yaml for MySQL,
+  // config/claimsd.yaml for SQLite) as far as throughput goes: worker threads, queue and pool
+  // size. The rest is this process's: its database, a free loopback port, no TLS, no metrics
+  // endpoint, trusted headers unless `auth` says otherwise.
   static config::ServerConfig Config(const std::string& url, const std::string& workflows_dir,
                                      const config::AuthConfig& auth = {}) {
-    config::ServerConfig config;  // the shipped defaults, apart from what follows
+    const bool mysql = url.rfind("mysql:", 0) == 0;
+    const std::filesystem::path shipped = std::filesystem::path(workflows_dir).parent_path() /
+                                          (mysql ? "claimsd.mysql.yaml" : "claimsd.yaml");
+    std::ifstream in(shipped);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    absl::StatusOr<config::ServerConfig> parsed =
+        config::ParseServerConfig(text, shipped.string(), shipped.parent_path().string());
+    if (!parsed.ok()) Die(absl::StrCat(shipped.string(), ": ", parsed.status().ToString()));
+    config::ServerConfig config;
+    config.grpc.worker_threads = parsed->grpc.worker_threads;
+    config.grpc.max_queued_calls = parsed->grpc.max_queued_calls;
+    config.database.pool_size = parsed->database.pool_size;
+    config.database.event_partitions = parsed->database.event_partitions;
     config.listen = "127.0.0.1:0";
     config.database.url = url;
     config.workflows.directory = workflows_dir;
@@ -587,11 +627,331 @@ class Bench {
   std::atomic<bool> failed_{false};
 };
 
-int Main() {
+// The lifecycle mode: every client runs whole claims through the API, one after another:
+// CreateClaim, AddEvidence (4 KiB), submit, start_review and approve, then a reviewer's comment
+// on the approved claim, each call with a fresh request id and the etag of the answer before
+// (AddEvidence answers no etag, so submit goes without). The figure of merit is the latency of
+// each call, which users feel, at a load of whole lifecycles rather than one repeated transition.
+constexpr size_t kLifecycleCalls = 6;
+constexpr const char* kLifecycleCallNames[kLifecycleCalls] = {
+    "create", "evidence", "submit", "start_review", "approve", "comment"};
+
+struct LifecycleCell {
+  std::string backend;
+  int clients = 0;
+  double lifecycles_per_second = 0;
+  double calls_per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
+  double call_p99_ms[kLifecycleCalls] = {};
+  int64_t failures = 0;
+};
+
+class LifecycleBench {
+ public:
+  LifecycleBench(std::string backend, std::string url, std::string workflows_dir,
+                 absl::Duration duration)
+      : backend_(std::move(backend)),
+        url_(std::move(url)),
+        workflows_dir_(std::move(workflows_dir)),
+        duration_(duration) {}
+
+  std::vector<LifecycleCell> Run() {
+    auto server = server::ClaimsServer::Start(Bench::Config(url_, workflows_dir_));
+    if (!server.ok())
+      Die(absl::StrCat(backend_, ": claimsd did not start: ", server.status().ToString()));
+    std::vector<LifecycleCell> cells;
+    for (int clients : kClientCounts) {
+      std::vector<std::unique_ptr<Client>> callers;
+      for (int c = 0; c < clients; ++c) {
+        callers.push_back(std::make_unique<Client>(
+            (*server)->port(), c, absl::StrCat("l", clients, "-"), Auth::Metadata()));
+      }
+      cells.push_back(Measure(backend_, callers));
+      std::fprintf(stderr, "  %s lifecycle clients=%d done\n", backend_.c_str(), clients);
+    }
+    (*server)->Shutdown(absl::Seconds(1));
+    return cells;
+  }
+
+ private:
+  LifecycleCell Measure(const std::string& backend, std::vector<std::unique_ptr<Client>>& callers) {
+    const size_t n = callers.size();
+    std::atomic<bool> stop{false};
+    std::vector<int64_t> lifecycles(n, 0), failures(n, 0);
+    std::vector<std::array<std::vector<float>, kLifecycleCalls>> latencies(n);
+    std::vector<std::thread> threads;
+    const absl::Time start = absl::Now();
+    for (size_t t = 0; t < n; ++t) {
+      threads.emplace_back([&, t] {
+        while (!stop.load(std::memory_order_relaxed)) {
+          if (OneLifecycle(*callers[t], latencies[t])) {
+            ++lifecycles[t];
+          } else {
+            ++failures[t];
+          }
+        }
+      });
+    }
+    absl::SleepFor(duration_);
+    stop = true;
+    for (std::thread& t : threads) t.join();
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+
+    LifecycleCell cell;
+    cell.backend = backend;
+    cell.clients = static_cast<int>(n);
+    std::vector<float> all;
+    for (size_t k = 0; k < kLifecycleCalls; ++k) {
+      std::vector<float> of_call;
+      for (size_t t = 0; t < n; ++t) {
+        of_call.insert(of_call.end(), latencies[t][k].begin(), latencies[t][k].end());
+      }
+      cell.call_p99_ms[k] = PercentileMs(of_call, 0.99);
+      all.insert(all.end(), of_call.begin(), of_call.end());
+    }
+    int64_t done = 0;
+    for (size_t t = 0; t < n; ++t) {
+      done += lifecycles[t];
+      cell.failures += failures[t];
+    }
+    cell.lifecycles_per_second = static_cast<double>(done) / seconds;
+    cell.calls_per_second = static_cast<double>(all.size()) / seconds;
+    cell.p50_ms = PercentileMs(all, 0.50);
+    cell.p99_ms = PercentileMs(all, 0.99);
+    cell.max_ms = all.empty() ? 0 : *std::max_element(all.begin(), all.end()) / 1000.0;
+    return cell;
+  }
+
+  // One claim from creation to a comment on its approval; false (and the first failure's text
+  // on stderr) when a call fails or answers something other than what the workflow promises.
+  bool OneLifecycle(Client& client, std::array<std::vector<float>, kLifecycleCalls>& latency) {
+    size_t step = 0;
+    auto timed = [&](auto&& call) {
+      const auto begin = std::chrono::steady_clock::now();
+      const grpc::Status status = call();
+      const std::chrono::duration<float, std::micro> took =
+          std::chrono::steady_clock::now() - begin;
+      if (status.ok()) latency[step].push_back(took.count());
+      ++step;
+      return status;
+    };
+    auto fail = [&](const grpc::Status& status, const std::string& state) {
+      if (!failed_.exchange(true)) {
+        std::fprintf(stderr, "service_bench: lifecycle %s: %d %s state=%s\n",
+                     kLifecycleCallNames[step - 1], static_cast<int>(status.error_code()),
+                     status.error_message().c_str(), state.c_str());
+      }
+      return false;
+    };
+
+    pb::Claim claim;
+    grpc::Status status = timed([&] {
+      return client.Call(client.partner(), NewClaimRequest(client), &claim,
+                         &pb::Claims::Stub::CreateClaim);
+    });
+    if (!status.ok() || claim.state() != "editing") return fail(status, claim.state());
+    pb::Evidence evidence;
+    status = timed([&] {
+      return client.Call(client.partner(), NewEvidenceRequest(client, claim.name()), &evidence,
+                         &pb::Claims::Stub::AddEvidence);
+    });
+    if (!status.ok()) return fail(status, claim.state());
+    claim.clear_etag();
+    for (const auto& [action, who, to] :
+         {std::tuple{"submit", &client.partner(), "submitted"},
+          std::tuple{"start_review", &client.reviewer(), kUnderReview},
+          std::tuple{"approve", &client.reviewer(), "approved"}}) {
+      const pb::PerformActionRequest request = NewActionRequest(client, claim, action);
+      status = timed(
+          [&] { return client.Call(*who, request, &claim, &pb::Claims::Stub::PerformAction); });
+      if (!status.ok() || claim.state() != to) return fail(status, claim.state());
+    }
+    pb::AddCommentRequest comment;
+    comment.set_parent(claim.name());
+    comment.set_request_id(client.NextRequestId());
+    comment.mutable_comment()->set_text("Approved: the countersigned SOW matches the claim.");
+    pb::Comment stored;
+    status = timed([&] {
+      return client.Call(client.reviewer(), comment, &stored, &pb::Claims::Stub::AddComment);
+    });
+    if (!status.ok() || stored.name().empty()) return fail(status, claim.state());
+    return true;
+  }
+
+  const std::string backend_;
+  const std::string url_;
+  const std::string workflows_dir_;
+  const absl::Duration duration_;
+  std::atomic<bool> failed_{false};
+};
+
+// The replica mode: the PerformAction loop of the main mode at 16 and 64 clients, all of them on
+// one claimsd, then split between two claimsd over the same database (each with its own
+// connection pool, as two pods have), so the second row says what a second replica costs or
+// gains while the database is shared. Aborts: calls that failed, plus the transactions the
+// repositories ran again after a deadlock or a lock wait timeout, per call.
+struct ReplicaCell {
+  int clients = 0;
+  int replicas = 0;
+  double per_second = 0;
+  double p99_ms = 0;
+  int64_t calls = 0;
+  int64_t failures = 0;
+  int64_t retries = 0;  // deadlock and lock-timeout retries in the repositories
+  std::vector<float> latency_us;
+};
+
+class ReplicaBench {
+ public:
+  ReplicaBench(std::string url, std::string workflows_dir, absl::Duration duration)
+      : url_(std::move(url)), workflows_dir_(std::move(workflows_dir)), duration_(duration) {}
+
+  std::vector<ReplicaCell> Run() {
+    std::vector<std::unique_ptr<server::ClaimsServer>> servers;
+    for (int r = 0; r < 2; ++r) {
+      auto server = server::ClaimsServer::Start(Bench::Config(url_, workflows_dir_));
+      if (!server.ok())
+        Die(absl::StrCat("replica ", r, " did not start: ", server.status().ToString()));
+      servers.push_back(*std::move(server));
+    }
+    std::vector<ReplicaCell> cells;
+    for (int clients : {16, 64}) {
+      // Alternating, so drift in the machine's load hits both rows alike.
+      ReplicaCell one, two;
+      one.clients = two.clients = clients;
+      one.replicas = 1;
+      two.replicas = 2;
+      for (int round = 0; round < 2; ++round) {
+        for (ReplicaCell* cell : {&one, &two}) Measure(servers, *cell);
+      }
+      for (ReplicaCell* cell : {&one, &two}) cell->per_second /= 2;
+      cells.push_back(one);
+      cells.push_back(two);
+      std::fprintf(stderr, "  replicas clients=%d done\n", clients);
+    }
+    for (auto& s : servers) s->Shutdown(absl::Seconds(1));
+    return cells;
+  }
+
+ private:
+  static int64_t Retries(const std::vector<std::unique_ptr<server::ClaimsServer>>& servers) {
+    int64_t total = 0;
+    for (const auto& s : servers) {
+      const storage::StorageStats stats = s->repository().Stats();
+      total += stats.retries_deadlock + stats.retries_lock_timeout;
+    }
+    return total;
+  }
+
+  void Measure(std::vector<std::unique_ptr<server::ClaimsServer>>& servers, ReplicaCell& cell) {
+    struct Mine {
+      std::unique_ptr<Client> client;
+      std::vector<ServiceClaim> claims;
+      int64_t next = 0;
+    };
+    std::vector<Mine> mine(static_cast<size_t>(cell.clients));
+    for (int c = 0; c < cell.clients; ++c) {
+      server::ClaimsServer& server = *servers[static_cast<size_t>(c % cell.replicas)];
+      Mine& m = mine[static_cast<size_t>(c)];
+      m.client = std::make_unique<Client>(
+          server.port(), c, absl::StrCat("r", cell.replicas, "-", cell.clients, "-", rounds_, "-"),
+          Auth::Metadata());
+      for (int k = 0; k < kClaimsPerClient; ++k) {
+        const pb::Claim claim = ClaimUnderReview(*m.client);
+        m.claims.push_back({claim.name(), claim.etag(), true});
+      }
+    }
+    ++rounds_;
+    const int64_t retries_before = Retries(servers);
+    const Round round = claims::bench::Measure(cell.clients, duration_, [&](int c) {
+      Mine& m = mine[static_cast<size_t>(c)];
+      ServiceClaim& claim = m.claims[static_cast<size_t>(m.next++ % kClaimsPerClient)];
+      pb::PerformActionRequest request;
+      request.set_name(claim.name);
+      request.set_etag(claim.etag);
+      request.set_request_id(m.client->NextRequestId());
+      request.set_action(claim.under_review ? "request_info" : "resubmit");
+      if (claim.under_review) {
+        request.add_reasons(kInfoReason);
+        request.set_comment(kInfoComment);
+      }
+      const Identity& who = claim.under_review ? m.client->reviewer() : m.client->partner();
+      pb::Claim answer;
+      const grpc::Status status =
+          m.client->Call(who, request, &answer, &pb::Claims::Stub::PerformAction);
+      if (!status.ok()) {
+        pb::GetClaimRequest get;
+        get.set_name(claim.name);
+        if (m.client->Call(m.client->reviewer(), get, &answer, &pb::Claims::Stub::GetClaim).ok()) {
+          claim.etag = answer.etag();
+          claim.under_review = answer.state() == kUnderReview;
+        }
+        return false;
+      }
+      claim.etag = answer.etag();
+      claim.under_review = !claim.under_review;
+      return true;
+    });
+    cell.retries += Retries(servers) - retries_before;
+    cell.per_second += round.per_second;
+    cell.calls += static_cast<int64_t>(round.latency_us.size()) + round.failures;
+    cell.failures += round.failures;
+    cell.latency_us.insert(cell.latency_us.end(), round.latency_us.begin(), round.latency_us.end());
+    cell.p99_ms = PercentileMs(cell.latency_us, 0.99);
+  }
+
+  const std::string url_;
+  const std::string workflows_dir_;
+  const absl::Duration duration_;
+  int rounds_ = 0;
+};
+
+struct Modes {
+  bool perform = false;
+  bool lifecycle = false;
+  bool replicas = false;
+};
+
+Modes ParseModes(int argc, char** argv) {
+  Modes modes;
+  if (argc <= 1) return {true, true, true};
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view mode = argv[i];
+    if (mode == "perform") {
+      modes.perform = true;
+    } else if (mode == "lifecycle") {
+      modes.lifecycle = true;
+    } else if (mode == "replicas") {
+      modes.replicas = true;
+    } else {
+      Die(absl::StrCat("unknown mode ", std::string(mode),
+                       "; modes: perform lifecycle replicas (default: all)"));
+    }
+  }
+  return modes;
+}
+
+void RemoveSqliteFile(const std::filesystem::path& db) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ignored;
+    std::filesystem::remove(db.string() + suffix, ignored);
+  }
+}
+
+int Main(int argc, char** argv) {
   // The server's log lines go to stderr, so stdout holds the table and the JSON only.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("claimsd"));
   spdlog::set_level(spdlog::level::warn);
+  // Access lines are formatted as in production (the access log is on by default) but go
+  // nowhere: a line per call would bury the progress and errors on stderr.
+  auto access =
+      std::make_shared<spdlog::logger>("access", std::make_shared<spdlog::sinks::null_sink_mt>());
+  access->set_level(spdlog::level::info);
+  spdlog::register_logger(access);
 
+  const Modes modes = ParseModes(argc, argv);
   const char* seconds_env = std::getenv("CLAIMS_BENCH_SECONDS");
   const double seconds = seconds_env != nullptr ? std::atof(seconds_env) : 1.5;
   if (seconds <= 0) Die("CLAIMS_BENCH_SECONDS must be positive");
@@ -602,68 +962,99 @@ int Main() {
                                 "workflows")
           .string();
   std::shared_ptr<const workflow::Definition> definition = LoadCpor(workflows_dir);
-  const config::ServerConfig defaults = Bench::Config("", workflows_dir);
+  const config::ServerConfig sqlite_tuning = Bench::Config("sqlite:x", workflows_dir);
+  const config::ServerConfig mysql_tuning = Bench::Config("mysql://x/", workflows_dir);
+  const char* dir_env = std::getenv("CLAIMS_BENCH_DIR");
+  const std::filesystem::path dir = dir_env != nullptr ? dir_env : "/tmp";
 
-  const std::string load_before = LoadAverage();
-  std::vector<Cell> cells;
-  const char* mysql_env = std::getenv("CLAIMS_BENCH_MYSQL_URL");
-  if (mysql_env != nullptr && *mysql_env != '\0') {
-    std::string server = mysql_env;
-    if (server.back() != '/') server += '/';
-    storage::StorageOptions create;
-    create.url = server + RandomName("claims_bench_");
-    if (absl::Status s = storage::CreateDatabaseIfMissing(create); !s.ok()) Die(s.ToString());
-    for (const Cell& c :
-         Bench("mariadb_durable", create.url, workflows_dir, definition, duration).Run()) {
-      cells.push_back(c);
-    }
+  // Each mode gets a database of its own, so no mode measures another's leftovers.
+  std::string mysql_server;
+  if (const char* env = std::getenv("CLAIMS_BENCH_MYSQL_URL"); env != nullptr && *env != '\0') {
+    mysql_server = env;
+    if (mysql_server.back() != '/') mysql_server += '/';
   } else {
     std::fprintf(stderr, "service_bench: CLAIMS_BENCH_MYSQL_URL not set; SQLite only\n");
   }
-  const char* dir_env = std::getenv("CLAIMS_BENCH_DIR");
-  const std::filesystem::path dir = dir_env != nullptr ? dir_env : "/tmp";
-  const std::filesystem::path file = dir / RandomName("claims_bench_").append(".db");
-  for (const Cell& c :
-       Bench("sqlite", "sqlite:" + file.string(), workflows_dir, definition, duration).Run()) {
-    cells.push_back(c);
+  auto fresh_mysql = [&] {
+    storage::StorageOptions create;
+    create.url = mysql_server + RandomName("claims_bench_");
+    if (absl::Status s = storage::CreateDatabaseIfMissing(create); !s.ok()) Die(s.ToString());
+    return create.url;
+  };
+  std::vector<std::filesystem::path> sqlite_files;
+  auto fresh_sqlite = [&] {
+    sqlite_files.push_back(dir / RandomName("claims_bench_").append(".db"));
+    return "sqlite:" + sqlite_files.back().string();
+  };
+
+  const std::string load_before = LoadAverage();
+  std::vector<Cell> cells;
+  std::vector<LifecycleCell> lifecycle_cells;
+  std::vector<ReplicaCell> replica_cells;
+  if (modes.perform) {
+    if (!mysql_server.empty()) {
+      for (const Cell& c :
+           Bench("mariadb_durable", fresh_mysql(), workflows_dir, definition, duration).Run()) {
+        cells.push_back(c);
+      }
+    }
+    for (const Cell& c :
+         Bench("sqlite", fresh_sqlite(), workflows_dir, definition, duration).Run()) {
+      cells.push_back(c);
+    }
+    // The same at 4 clients with RS256 bearer tokens verified on every call instead of trusted
+    // headers: against the sqlite row above, what authentication costs where the service is
+    // most CPU-bound.
+    const Auth jwt = Auth::Jwt(dir);
+    for (const Cell& c :
+         Bench("sqlite_jwt", fresh_sqlite(), workflows_dir, definition, duration, jwt, {4}).Run()) {
+      cells.push_back(c);
+    }
+    std::error_code ignored;
+    std::filesystem::remove(jwt.config.keys[0].public_key_file, ignored);
   }
-  // The same at 4 clients with RS256 bearer tokens verified on every call instead of trusted
-  // headers: against the sqlite row above, what authentication costs where the service is
-  // most CPU-bound.
-  const std::filesystem::path jwt_file = dir / RandomName("claims_bench_").append(".db");
-  const Auth jwt = Auth::Jwt(dir);
-  for (const Cell& c : Bench("sqlite_jwt", "sqlite:" + jwt_file.string(), workflows_dir, definition,
-                             duration, jwt, {4})
-                           .Run()) {
-    cells.push_back(c);
-  }
-  for (const std::filesystem::path& db : {file, jwt_file}) {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::error_code ignored;
-      std::filesystem::remove(db.string() + suffix, ignored);
+  if (modes.lifecycle) {
+    if (!mysql_server.empty()) {
+      for (const LifecycleCell& c :
+           LifecycleBench("mariadb_durable", fresh_mysql(), workflows_dir, duration).Run()) {
+        lifecycle_cells.push_back(c);
+      }
+    }
+    for (const LifecycleCell& c :
+         LifecycleBench("sqlite", fresh_sqlite(), workflows_dir, duration).Run()) {
+      lifecycle_cells.push_back(c);
     }
   }
-  std::error_code ignored;
-  std::filesystem::remove(jwt.config.keys[0].public_key_file, ignored);
+  if (modes.replicas && !mysql_server.empty()) {
+    replica_cells = ReplicaBench(fresh_mysql(), workflows_dir, duration).Run();
+  }
+  for (const std::filesystem::path& db : sqlite_files) RemoveSqliteFile(db);
 
   const unsigned cores = std::thread::hardware_concurrency();
   const std::string load_after = LoadAverage();
   std::printf("load average before %s, after %s (1, 5, 15 min)\n", load_before.c_str(),
               load_after.c_str());
   std::printf(
-      "service: PerformAction (request_info, resubmit) through gRPC to claimsd on loopback\n"
-      "direct:  the repository calls it makes (FindIdempotencyRecord, GetClaim, ApplyDecision)\n"
-      "         on the server's Repository, same claims, same number of threads\n"
-      "%u cores shared by clients, claimsd (grpc.worker_threads=%d, database.pool_size=%d) "
-      "and the database; %.2f s per measurement, 2 per mode, alternating\n",
-      cores, defaults.grpc.worker_threads, defaults.database.pool_size, seconds);
-  std::printf("%-10s %7s %14s %12s %7s %8s %8s %8s %8s\n", "backend", "clients", "service tx/s",
-              "direct tx/s", "ratio", "svc p50", "svc p99", "dir p50", "dir p99");
+      "%u cores shared by clients, claimsd and the database; %.2f s per measurement\n"
+      "claimsd as shipped: MySQL grpc.worker_threads=%d database.pool_size=%d, "
+      "SQLite grpc.worker_threads=%d database.pool_size=%d\n",
+      cores, seconds, mysql_tuning.grpc.worker_threads, mysql_tuning.database.pool_size,
+      sqlite_tuning.grpc.worker_threads, sqlite_tuning.database.pool_size);
   std::string results, ratios;
   int64_t failures = 0;
+  if (!cells.empty()) {
+    std::printf(
+        "\nservice: PerformAction (request_info, resubmit) through gRPC to claimsd on loopback\n"
+        "direct:  the repository calls it makes (FindIdempotencyRecord, GetClaim, "
+        "ApplyDecision)\n"
+        "         on the server's Repository, same claims, same number of threads; "
+        "2 measurements per mode, alternating\n");
+    std::printf("%-15s %7s %14s %12s %7s %8s %8s %8s %8s\n", "backend", "clients", "service tx/s",
+                "direct tx/s", "ratio", "svc p50", "svc p99", "dir p50", "dir p99");
+  }
   for (const Cell& c : cells) {
     const double ratio = c.direct.per_second > 0 ? c.service.per_second / c.direct.per_second : 0;
-    std::printf("%-10s %7d %14.0f %12.0f %7.3f %6.2fms %6.2fms %6.2fms %6.2fms\n",
+    std::printf("%-15s %7d %14.0f %12.0f %7.3f %6.2fms %6.2fms %6.2fms %6.2fms\n",
                 c.backend.c_str(), c.clients, c.service.per_second, c.direct.per_second, ratio,
                 c.service.p50_ms, c.service.p99_ms, c.direct.p50_ms, c.direct.p99_ms);
     absl::StrAppend(
@@ -678,6 +1069,70 @@ int Main() {
     absl::StrAppend(&ratios, absl::StrFormat(",\"%s_%d_ratio\":%.3f", c.backend, c.clients, ratio));
     failures += c.service.failures + c.direct.failures;
   }
+
+  std::string lifecycle_json;
+  if (!lifecycle_cells.empty()) {
+    std::printf(
+        "\nlifecycle: per claim CreateClaim, AddEvidence (4 KiB), submit, start_review, approve, "
+        "AddComment;\nlatency of every call; per-call p99 in ms\n");
+    std::printf("%-15s %7s %10s %9s %8s %8s %8s", "backend", "clients", "claims/s", "calls/s",
+                "p50", "p99", "max");
+    for (const char* name : kLifecycleCallNames) std::printf(" %12s", name);
+    std::printf("\n");
+  }
+  for (const LifecycleCell& c : lifecycle_cells) {
+    std::printf("%-15s %7d %10.1f %9.0f %6.2fms %6.2fms %6.1fms", c.backend.c_str(), c.clients,
+                c.lifecycles_per_second, c.calls_per_second, c.p50_ms, c.p99_ms, c.max_ms);
+    std::string per_call;
+    for (size_t k = 0; k < kLifecycleCalls; ++k) {
+      std::printf(" %12.2f", c.call_p99_ms[k]);
+      absl::StrAppend(&per_call, per_call.empty() ? "" : ",",
+                      absl::StrFormat("\"%s\":%.3f", kLifecycleCallNames[k], c.call_p99_ms[k]));
+    }
+    std::printf("\n");
+    absl::StrAppend(
+        &lifecycle_json, lifecycle_json.empty() ? "" : ",",
+        absl::StrFormat("{\"backend\":\"%s\",\"clients\":%d,\"claims_per_s\":%.1f,"
+                        "\"calls_per_s\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
+                        "\"call_p99_ms\":{%s},\"failures\":%d}",
+                        c.backend, c.clients, c.lifecycles_per_second, c.calls_per_second, c.p50_ms,
+                        c.p99_ms, c.max_ms, per_call, c.failures));
+    absl::StrAppend(&ratios, absl::StrFormat(",\"lifecycle_%s_%d_p99_ms\":%.3f", c.backend,
+                                             c.clients, c.p99_ms));
+    failures += c.failures;
+  }
+
+  std::string replica_json;
+  if (!replica_cells.empty()) {
+    std::printf(
+        "\nreplicas: the PerformAction loop on one claimsd, then the same clients split over two "
+        "claimsd\nover the same durable MariaDB (each its own pool); aborts: failed calls plus "
+        "deadlock and\nlock-timeout retries, per call; 2 measurements per row, alternating\n");
+    std::printf("%7s %9s %9s %8s %8s %9s %9s %8s\n", "clients", "replicas", "tx/s", "vs one", "p99",
+                "failures", "retries", "aborts");
+  }
+  for (size_t i = 0; i < replica_cells.size(); ++i) {
+    const ReplicaCell& c = replica_cells[i];
+    const ReplicaCell& one = replica_cells[i - (c.replicas == 2 ? 1 : 0)];
+    const double vs_one = one.per_second > 0 ? c.per_second / one.per_second : 0;
+    const double abort_rate =
+        c.calls > 0 ? static_cast<double>(c.failures + c.retries) / static_cast<double>(c.calls)
+                    : 0;
+    std::printf("%7d %9d %9.0f %8.3f %6.2fms %9lld %9lld %7.4f%%\n", c.clients, c.replicas,
+                c.per_second, vs_one, c.p99_ms, static_cast<long long>(c.failures),
+                static_cast<long long>(c.retries), 100 * abort_rate);
+    absl::StrAppend(&replica_json, replica_json.empty() ? "" : ",",
+                    absl::StrFormat("{\"clients\":%d,\"replicas\":%d,\"tps\":%.1f,"
+                                    "\"vs_one\":%.3f,\"p99_ms\":%.3f,\"calls\":%d,"
+                                    "\"failures\":%d,\"retries\":%d,\"abort_rate\":%.5f}",
+                                    c.clients, c.replicas, c.per_second, vs_one, c.p99_ms, c.calls,
+                                    c.failures, c.retries, abort_rate));
+    if (c.replicas == 2) {
+      absl::StrAppend(&ratios,
+                      absl::StrFormat(",\"two_replicas_%d_vs_one\":%.3f", c.clients, vs_one));
+    }
+  }
+
   if (failures > 0) {
     absl::FPrintF(stderr, "service_bench: %d calls failed (not counted); the figures are moot\n",
                   failures);
@@ -685,13 +1140,16 @@ int Main() {
   absl::PrintF(
       "{\"bench\":\"service\",\"seconds_per_measurement\":%.2f,\"cores\":%u,"
       "\"load_before\":\"%s\",\"load_after\":\"%s\","
-      "\"worker_threads\":%d,\"pool_size\":%d,\"results\":[%s]%s,\"failures\":%d}\n",
-      seconds, cores, load_before, load_after, defaults.grpc.worker_threads,
-      defaults.database.pool_size, results, ratios, failures);
+      "\"mysql_worker_threads\":%d,\"mysql_pool_size\":%d,\"sqlite_worker_threads\":%d,"
+      "\"sqlite_pool_size\":%d,\"results\":[%s],\"lifecycle\":[%s],"
+      "\"replicas\":[%s]%s,\"failures\":%d}\n",
+      seconds, cores, load_before, load_after, mysql_tuning.grpc.worker_threads,
+      mysql_tuning.database.pool_size, sqlite_tuning.grpc.worker_threads,
+      sqlite_tuning.database.pool_size, results, lifecycle_json, replica_json, ratios, failures);
   return failures > 0 ? 1 : 0;
 }
 
 }  // namespace
 }  // namespace claims::bench
 
-int main() { return claims::bench::Main(); }
+int main(int argc, char** argv) { return claims::bench::Main(argc, argv); }
