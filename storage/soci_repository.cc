@@ -433,6 +433,15 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
   by_state.state = state;
   ClaimFilter breached;
   breached.sla_breached = true;
+  ClaimFilter by_partner_state = by_partner;
+  by_partner_state.state = state;
+  ClaimFilter partner_breached = by_partner;
+  partner_breached.sla_breached = true;
+  ClaimFilter due_before;
+  due_before.deadline_before = absl::FromUnixMicros(now);
+  ClaimFilter created_window;
+  created_window.created_after = absl::FromUnixMicros(now);
+  created_window.created_before = absl::FromUnixMicros(now);
   std::vector<Query> queries = {
       {"list_by_partner", internal::ListClaimsSql(dialect, by_partner, false),
        [&](Stmt& st) { st.Use(partner).Use(limit); }},
@@ -442,6 +451,14 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
        [&](Stmt& st) { st.Use(state).Use(limit); }},
       {"list_breached", internal::ListClaimsSql(dialect, breached, false),
        [&](Stmt& st) { st.Use(limit); }},
+      {"list_by_partner_state", internal::ListClaimsSql(dialect, by_partner_state, false),
+       [&](Stmt& st) { st.Use(partner).Use(state).Use(limit); }},
+      {"list_partner_breached", internal::ListClaimsSql(dialect, partner_breached, false),
+       [&](Stmt& st) { st.Use(partner).Use(limit); }},
+      {"list_deadline_before", internal::ListClaimsSql(dialect, due_before, false),
+       [&](Stmt& st) { st.Use(now).Use(limit); }},
+      {"list_created_window", internal::ListClaimsSql(dialect, created_window, false),
+       [&](Stmt& st) { st.Use(now).Use(now).Use(limit); }},
       {"list_all", internal::ListClaimsSql(dialect, ClaimFilter(), false),
        [&](Stmt& st) { st.Use(limit); }},
       {"due_timers", dialect.select_due_timers, [&](Stmt& st) { st.Use(now).Use(batch); }},

@@ -25,14 +25,14 @@
 // the stored answer.
 //
 // The server runs with the shipped configuration of its backend (worker threads, queue, pool
-// size; see Bench::Config) except for the timer scheduler, which is off: with it on, every decision that touches timers wakes it for a sweep,
-// database work outside the request that would blur the comparison. Clients, the server's
-// threads and the database share this machine's cores; clients in production run elsewhere, so
-// the ratio understates what a server keeps of its database. At one client on MariaDB both modes
-// mostly wait: a call is about 20 statements, each a loopback round trip to mariadbd, and waking
-// an idle core for each dominates (a low-priority busy loop beside the run raises both rates 1.7
-// to 3 times). The service's own threads keep cores awake more often, so that cell can show a
-// ratio above 1 and says little about the service.
+// size; see Bench::Config) except for the timer scheduler, which is off: with it on, every decision
+// that touches timers wakes it for a sweep, database work outside the request that would blur the
+// comparison. Clients, the server's threads and the database share this machine's cores; clients in
+// production run elsewhere, so the ratio understates what a server keeps of its database. At one
+// client on MariaDB both modes mostly wait: a call is about 20 statements, each a loopback round
+// trip to mariadbd, and waking an idle core for each dominates (a low-priority busy loop beside the
+// run raises both rates 1.7 to 3 times). The service's own threads keep cores awake more often, so
+// that cell can show a ratio above 1 and says little about the service.
 //
 // Modes (arguments; none: all three): `perform`, the comparison above; `lifecycle`, whole claims
 // from creation to a comment on their approval, for the latency users feel; `replicas`, the
