@@ -439,8 +439,9 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
   partner_breached.sla_breached = true;
   ClaimFilter due_before;
   due_before.deadline_before = absl::FromUnixMicros(now);
+  const int64_t day_before = now - int64_t{24} * 3600 * 1000 * 1000;
   ClaimFilter created_window;
-  created_window.created_after = absl::FromUnixMicros(now);
+  created_window.created_after = absl::FromUnixMicros(now) - absl::Hours(24);
   created_window.created_before = absl::FromUnixMicros(now);
   std::vector<Query> queries = {
       {"list_by_partner", internal::ListClaimsSql(dialect, by_partner, false),
@@ -458,7 +459,7 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
       {"list_deadline_before", internal::ListClaimsSql(dialect, due_before, false),
        [&](Stmt& st) { st.Use(now).Use(limit); }},
       {"list_created_window", internal::ListClaimsSql(dialect, created_window, false),
-       [&](Stmt& st) { st.Use(now).Use(now).Use(limit); }},
+       [&](Stmt& st) { st.Use(day_before).Use(now).Use(limit); }},
       {"list_all", internal::ListClaimsSql(dialect, ClaimFilter(), false),
        [&](Stmt& st) { st.Use(limit); }},
       {"due_timers", dialect.select_due_timers, [&](Stmt& st) { st.Use(now).Use(batch); }},

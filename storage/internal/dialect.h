@@ -253,6 +253,11 @@ struct Dialect {
   // Retention batches: idempotency records expired at :now, at most :limit of them.
   std::string purge_idempotency_batch;
   std::string select_claims_prefix;  // ListClaims, before " WHERE "
+  // ListClaims with a deadline_before filter and neither partner nor state: only claims with an
+  // armed timer match (the others hold "never"), so claims_by_deadline bounds the read by the
+  // claims in flight; left to itself the optimizer may walk claims_by_create for the order and
+  // filter, which on a deep page reads through the whole finished history.
+  std::string select_claims_by_deadline_prefix;
 };
 
 const Dialect& DialectFor(Backend backend);

@@ -128,7 +128,9 @@ std::string ListClaimsSql(const Dialect& dialect, const ClaimFilter& filter, boo
   if (filter.created_after) conditions.push_back(Av(kCondCreatedAfter));
   if (filter.created_before) conditions.push_back(Av(kCondCreatedBefore));
   if (has_key) conditions.push_back(Av(kCondAfterKey));
-  std::string sql = dialect.select_claims_prefix;
+  const bool by_deadline = filter.deadline_before && filter.partner_id.empty() && !filter.state;
+  std::string sql =
+      by_deadline ? dialect.select_claims_by_deadline_prefix : dialect.select_claims_prefix;
   if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
   absl::StrAppend(&sql, Av(kListClaimsOrder));
   return sql;
