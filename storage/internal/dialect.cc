@@ -53,8 +53,8 @@ Dialect MakeMySql() {
   d.purge_idempotency_batch =
       "DELETE FROM idempotency WHERE expire_time <= :now ORDER BY expire_time LIMIT :limit";
   d.select_claims_prefix = absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims");
-  d.select_claims_by_deadline_prefix =
-      absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims FORCE INDEX (claims_by_deadline)");
+  d.index_hint_prefix = " FORCE INDEX (";
+  d.index_hint_suffix = ")";
   return d;
 }
 
@@ -89,8 +89,8 @@ Dialect MakeSqlite() {
       "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency "
       "WHERE expire_time <= :now ORDER BY expire_time LIMIT :limit)";
   d.select_claims_prefix = absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims");
-  d.select_claims_by_deadline_prefix =
-      absl::StrCat("SELECT ", Av(kClaimColumns), " FROM claims INDEXED BY claims_by_deadline");
+  d.index_hint_prefix = " INDEXED BY ";
+  d.index_hint_suffix = "";
   return d;
 }
 

@@ -253,11 +253,11 @@ struct Dialect {
   // Retention batches: idempotency records expired at :now, at most :limit of them.
   std::string purge_idempotency_batch;
   std::string select_claims_prefix;  // ListClaims, before " WHERE "
-  // ListClaims with a deadline_before filter and neither partner nor state: only claims with an
-  // armed timer match (the others hold "never"), so claims_by_deadline bounds the read by the
-  // claims in flight; left to itself the optimizer may walk claims_by_create for the order and
-  // filter, which on a deep page reads through the whole finished history.
-  std::string select_claims_by_deadline_prefix;
+  // Names the index a listing reads ("claims FORCE INDEX (x)", "claims INDEXED BY x"): with a
+  // LIMIT and ORDER BY create_time the optimizer may walk claims_by_create and filter, cheap on a
+  // small table and a scan of the archive on a large one (docs/storage.md, "Cost as data grows").
+  std::string index_hint_prefix;
+  std::string index_hint_suffix;
 };
 
 const Dialect& DialectFor(Backend backend);

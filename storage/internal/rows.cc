@@ -116,6 +116,29 @@ absl::StatusOr<std::optional<Claim>> LoadClaim(Conn& conn, std::string_view sele
   return std::optional<Claim>(std::move(claim));
 }
 
+namespace {
+
+// The index that serves a listing's equality conditions in create_time order, so a page costs
+// its rows whatever the history behind it. Only claims with an armed timer have a deadline
+// (the others hold "never"), so a deadline_before listing reads at most the claims in flight
+// from claims_by_deadline and sorts them; deadline_after matches the finished claims too and is
+// left to the optimizer. Without a partner, state or SLA condition claims_by_create needs no hint.
+absl::string_view ListingIndex(const ClaimFilter& filter) {
+  const bool partner = !filter.partner_id.empty();
+  // "Not breached" is a range over sla_status, out of create_time order: the partner's or the
+  // state's index serves it better.
+  const bool breached = filter.sla_breached.value_or(false);
+  if (partner && filter.state) return "claims_by_partner_state";
+  if (partner && breached) return "claims_by_partner_sla";
+  if (partner) return "claims_by_partner";
+  if (filter.state) return "claims_by_state";
+  if (breached) return "claims_by_sla";
+  if (filter.deadline_before) return "claims_by_deadline";
+  return "";
+}
+
+}  // namespace
+
 std::string ListClaimsSql(const Dialect& dialect, const ClaimFilter& filter, bool has_key) {
   std::vector<absl::string_view> conditions;
   if (!filter.partner_id.empty()) conditions.push_back(Av(kCondPartner));
@@ -128,9 +151,10 @@ std::string ListClaimsSql(const Dialect& dialect, const ClaimFilter& filter, boo
   if (filter.created_after) conditions.push_back(Av(kCondCreatedAfter));
   if (filter.created_before) conditions.push_back(Av(kCondCreatedBefore));
   if (has_key) conditions.push_back(Av(kCondAfterKey));
-  const bool by_deadline = filter.deadline_before && filter.partner_id.empty() && !filter.state;
-  std::string sql =
-      by_deadline ? dialect.select_claims_by_deadline_prefix : dialect.select_claims_prefix;
+  std::string sql = dialect.select_claims_prefix;
+  if (absl::string_view index = ListingIndex(filter); !index.empty()) {
+    absl::StrAppend(&sql, dialect.index_hint_prefix, index, dialect.index_hint_suffix);
+  }
   if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
   absl::StrAppend(&sql, Av(kListClaimsOrder));
   return sql;
