@@ -537,9 +537,12 @@ int Main() {
       int64_t matching = 0;
       soci::session& s = filler.session();
       s << "SELECT COUNT(*) FROM claims WHERE " << where, soci::into(matching);
+      // At least a page older than the key, so a small level's deep page is as full as a large
+      // one's and the two compare the same work.
+      const int64_t offset = std::max(matching / 10, std::min<int64_t>(matching - 1, 60));
       std::string id;
       s << "SELECT id FROM claims WHERE " << where << " ORDER BY create_time, id LIMIT 1 OFFSET "
-        << matching / 10,
+        << offset,
           soci::into(id);
       return id;
     };

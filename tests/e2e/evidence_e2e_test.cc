@@ -314,7 +314,10 @@ TEST_P(EvidenceE2eTest, FiftyMegabytesStreamBothWaysInBoundedMemory) {
   RecordProperty("peak_rss_growth_kb", std::to_string(growth_kb));
   std::printf("peak RSS growth over a 50 MiB upload and download: %lld kB\n",
               static_cast<long long>(growth_kb));
-  EXPECT_LT(growth_kb, 10 * 1024) << "client and server together, in one process";
+  // Holding the document would cost 50 MiB at each end. What is bounded still moves with load:
+  // gRPC's BDP probing grows each direction's flow-control window to a few MiB when the reader
+  // lags, which a busy machine makes happen (3 to 5.5 MiB idle, above 10 MiB seen under load).
+  EXPECT_LT(growth_kb, 16 * 1024) << "client and server together, in one process";
 }
 
 TEST_P(EvidenceE2eTest, BrokenUploadStoresNothing) {
