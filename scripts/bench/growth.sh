@@ -13,13 +13,9 @@ build=${CLAIMS_BENCH_BUILD_DIR:?run through scripts/bench.sh growth}
 cmake --build "$build" --target growth_bench -j 2 >&2
 
 db_dir="$build/bench-mariadb-growth.$$"
-cleanup() {
-  tests/testing/mariadb.sh stop "$db_dir" >/dev/null 2>&1 || true
-  rm -rf "$db_dir"
-}
-trap cleanup EXIT
-CLAIMS_MARIADB_DURABLE=0 CLAIMS_MARIADB_BUFFER_POOL=${CLAIMS_MARIADB_BUFFER_POOL:-6G} \
-  tests/testing/mariadb.sh start "$db_dir" >&2
+source scripts/lib/bench_mariadb.sh
+start_bench_mariadb "$db_dir" CLAIMS_MARIADB_DURABLE=0 \
+  CLAIMS_MARIADB_BUFFER_POOL="${CLAIMS_MARIADB_BUFFER_POOL:-6G}"
 
 CLAIMS_BENCH_MYSQL_URL=$(cat "$db_dir/url") CLAIMS_SOURCE_DIR=$PWD \
   "$build/tests/bench/growth_bench" "$@"

@@ -12,12 +12,8 @@ build=${CLAIMS_BENCH_BUILD_DIR:?run through scripts/bench.sh service}
 cmake --build "$build" --target service_bench -j 2 >&2
 
 db_dir="$build/bench-mariadb.$$"
-cleanup() {
-  tests/testing/mariadb.sh stop "$db_dir" >/dev/null 2>&1 || true
-  rm -rf "$db_dir"
-}
-trap cleanup EXIT
-CLAIMS_MARIADB_DURABLE=1 tests/testing/mariadb.sh start "$db_dir" >&2
+source scripts/lib/bench_mariadb.sh
+start_bench_mariadb "$db_dir" CLAIMS_MARIADB_DURABLE=1
 
 CLAIMS_BENCH_MYSQL_URL=$(cat "$db_dir/url") CLAIMS_BENCH_DIR="$db_dir" CLAIMS_SOURCE_DIR=$PWD \
   "$build/tests/bench/service_bench" "$@"

@@ -13,15 +13,9 @@ cmake --build "$build" --target storage_bench -j 2 >/dev/null
 
 durable_dir="$build/bench-mariadb-durable.$$"
 light_dir="$build/bench-mariadb-light.$$"
-cleanup() {
-  for dir in "$durable_dir" "$light_dir"; do
-    tests/testing/mariadb.sh stop "$dir" >/dev/null 2>&1 || true
-    rm -rf "$dir"
-  done
-}
-trap cleanup EXIT
-CLAIMS_MARIADB_DURABLE=1 tests/testing/mariadb.sh start "$durable_dir" >&2
-CLAIMS_MARIADB_DURABLE=0 tests/testing/mariadb.sh start "$light_dir" >&2
+source scripts/lib/bench_mariadb.sh
+start_bench_mariadb "$durable_dir" CLAIMS_MARIADB_DURABLE=1
+start_bench_mariadb "$light_dir" CLAIMS_MARIADB_DURABLE=0
 
 CLAIMS_BENCH_MYSQL_URLS="mariadb_durable=$(cat "$durable_dir/url") mariadb_light=$(cat "$light_dir/url")" \
   CLAIMS_BENCH_DIR="$durable_dir" "$build/tests/bench/storage_bench" "$@"
