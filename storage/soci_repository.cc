@@ -441,7 +441,7 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
   due_before.deadline_before = absl::FromUnixMicros(now);
   const int64_t day_before = now - int64_t{24} * 3600 * 1000 * 1000;
   ClaimFilter created_window;
-  created_window.created_after = absl::FromUnixMicros(now) - absl::Hours(24);
+  created_window.created_after = absl::FromUnixMicros(day_before);
   created_window.created_before = absl::FromUnixMicros(now);
   std::vector<Query> queries = {
       {"list_by_partner", internal::ListClaimsSql(dialect, by_partner, false),
