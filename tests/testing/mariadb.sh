@@ -54,7 +54,11 @@ start() {
     mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
       --skip-test-db --user="$(id -un)" >"$dir/install.log" 2>&1
   fi
+  # Its own temporary directory: a test or cleaner that empties /tmp must not delete the files
+  # of an INSERT ... SELECT in flight (a 10M-claim fill died of that).
+  mkdir -p "$dir/tmp"
   mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysqld.sock" --port="$port" \
+    --tmpdir="$dir/tmp" \
     --bind-address=127.0.0.1 --user="$(id -un)" --skip-name-resolve --log-error="$dir/error.log" \
     --pid-file="$dir/mysqld.pid" --innodb-buffer-pool-size="$pool" "${flush[@]}" \
     --max-connections=500 --binlog-format=ROW ${tls[@]+"${tls[@]}"} &
