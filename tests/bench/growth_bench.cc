@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -733,4 +734,13 @@ int Main() {
 }  // namespace
 }  // namespace claims::bench
 
-int main() { return claims::bench::Main(); }
+int main() {
+  // The fill talks to SOCI directly, which reports failures by throwing: say what failed rather
+  // than abort with a bare "terminate called".
+  try {
+    return claims::bench::Main();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "growth_bench: %s\n", e.what());
+    return 1;
+  }
+}
