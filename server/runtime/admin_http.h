@@ -1,0 +1,44 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "config/claims_config.h"
+#include "server/playground/playground_api.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace claims::server {
+
+// The admin HTTP port: the workflow playground's page (compiled in) and its JSON API, on a
+// thread of its own. Serves GET and POST only; a POST must be application/json from the page's
+// own origin, and the Host header must name this server (loopback names or admin.listen's
+// host), which shuts out cross-site requests and DNS rebinding. Every answer carries a
+// Content-Security-Policy of 'self' and nosniff.
+class AdminHttpServer {
+ public:
+  // Listens on config.listen (port 0 picks a free one; see port()). FAILED_PRECONDITION for a
+  // non-loopback address unless config.allow_non_loopback; UNAVAILABLE when it cannot listen.
+  // `playground` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(const config::AdminConfig& config,
+                                                                const PlaygroundApi& playground);
+  ~AdminHttpServer();
+
+  int port() const { return port_; }
+
+  // Stops accepting, waits for requests in progress, joins the thread. Idempotent.
+  void Stop();
+
+ private:
+  AdminHttpServer() = default;
+
+  std::unique_ptr<httplib::Server> http_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace claims::server
