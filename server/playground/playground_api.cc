@@ -62,6 +62,15 @@ std::string SvgElement(const std::string& svg) {
   return start == std::string::npos ? svg : svg.substr(start);
 }
 
+// RenderDot writes one edge a line (transitions from each source, timers, the create arrow).
+std::size_t CountEdges(const std::string& dot) {
+  std::size_t edges = 0;
+  for (std::size_t at = dot.find(" -> "); at != std::string::npos; at = dot.find(" -> ", at + 4)) {
+    ++edges;
+  }
+  return edges;
+}
+
 }  // namespace
 
 PlaygroundApi::PlaygroundApi(std::string workflows_directory, PlaygroundLimits limits)
@@ -89,20 +98,23 @@ std::set<std::string> PlaygroundApi::IncludedByDirectory() const {
   return included;
 }
 
-bool PlaygroundApi::MayRead(const std::string& path) const {
+bool PlaygroundApi::MayRead(const std::string& path, bool& refreshed) const {
   if (path.empty()) return false;
   if (IsWithin(path, Canonical(directory_))) return true;
   std::lock_guard lock(mu_);
   if (allowed_outside_.contains(path)) return true;
+  if (refreshed) return false;
+  refreshed = true;
   allowed_outside_ = IncludedByDirectory();
   return allowed_outside_.contains(path);
 }
 
-std::optional<std::string> PlaygroundApi::ReadInclude(std::string_view include) const {
+std::optional<std::string> PlaygroundApi::ReadInclude(std::string_view include,
+                                                      bool& refreshed) const {
   const std::string path = Canonical(std::filesystem::path(directory_) / std::string(include));
   // Refused like a missing file: the loader reports it at the include, and nothing about the
   // file (not even whether it exists) reaches the page.
-  if (!MayRead(path)) return std::nullopt;
+  if (!MayRead(path, refreshed)) return std::nullopt;
   absl::StatusOr<std::string> text = config::ReadFileWithin(path, limits_.max_workflow_bytes);
   if (!text.ok()) return std::nullopt;
   return *std::move(text);
@@ -144,8 +156,9 @@ absl::StatusOr<nlohmann::json> PlaygroundApi::Check(std::string_view request) co
         absl::StrCat("script: larger than ", limits_.max_script_bytes, " bytes"));
   }
 
+  bool refreshed = false;
   const workflow::LoadResult loaded = workflow::LoadDefinition(
-      text, kEditedFile, [this](std::string_view include) { return ReadInclude(include); });
+      text, kEditedFile, [&](std::string_view include) { return ReadInclude(include, refreshed); });
   nlohmann::json answer = {{"valid", loaded.ok()}, {"diagnostics", nlohmann::json::array()}};
   for (const workflow::Diagnostic& d : loaded.diagnostics) {
     answer["diagnostics"].push_back(DiagnosticJson(d));
@@ -155,8 +168,13 @@ absl::StatusOr<nlohmann::json> PlaygroundApi::Check(std::string_view request) co
   const workflow::Definition& definition = *loaded.definition;
   answer["workflow"] = {{"name", definition.name}, {"version", definition.version}};
   const std::string dot = workflow::RenderDot(definition);
-  absl::StatusOr<std::string> svg = RenderSvg(dot);
-  if (svg.ok()) {
+  const std::size_t edges = CountEdges(dot);
+  if (definition.states.size() > limits_.max_graph_states || edges > limits_.max_graph_edges) {
+    answer["graph_error"] =
+        absl::StrCat(definition.states.size(), " states and ", edges,
+                     " edges: more than the playground draws (", limits_.max_graph_states,
+                     " states, ", limits_.max_graph_edges, " edges); claimsctl graph draws it");
+  } else if (absl::StatusOr<std::string> svg = RenderSvg(dot); svg.ok()) {
     answer["graph"] = {{"svg", SvgElement(*svg)}, {"dot", dot}};
   } else {
     answer["graph_error"] = std::string(svg.status().message());

@@ -23,6 +23,11 @@ struct PlaygroundLimits {
   std::size_t max_trace_steps = 2'000;
   // The whole JSON body: both texts, escaped, and the keys.
   std::size_t max_request_bytes = 4 * 1024 * 1024;
+  // Graphviz's dot layout grows far faster than linearly and cannot be interrupted: a few
+  // hundred labelled edges take it minutes. Past these the answer has graph_error instead
+  // (claimsctl graph draws any size).
+  std::size_t max_graph_states = 50;
+  std::size_t max_graph_edges = 150;
 };
 
 // The workflow playground's logic, apart from HTTP: the same loader and validator, diagram and
@@ -39,7 +44,8 @@ class PlaygroundApi {
   //   valid: the workflow loaded;
   //   diagnostics: [{file, line, column, severity: "error", message}], every problem, in order;
   //   workflow: {name, version} when valid;
-  //   graph: {svg, dot} when valid (graph_error instead when Graphviz failed);
+  //   graph: {svg, dot} when valid (graph_error instead when Graphviz failed or the workflow
+  //     is over max_graph_states or max_graph_edges);
   //   simulation: absent without a script; {error: {line, column, message}} for a script that
   //     is invalid or over the limits; otherwise {trace} (trace_json.h).
   // INVALID_ARGUMENT for a body that is not such a JSON object or is over the limits.
@@ -48,15 +54,18 @@ class PlaygroundApi {
   const PlaygroundLimits& limits() const { return limits_; }
 
  private:
-  std::optional<std::string> ReadInclude(std::string_view include) const;
+  // `refreshed` is per request: the directory's includes are rescanned at most once for it,
+  // however many includes the edited text names.
+  std::optional<std::string> ReadInclude(std::string_view include, bool& refreshed) const;
   // The canonical paths outside the directory that its workflows include.
   std::set<std::string> IncludedByDirectory() const;
-  bool MayRead(const std::string& canonical_path) const;
+  bool MayRead(const std::string& canonical_path, bool& refreshed) const;
 
   const std::string directory_;
   const PlaygroundLimits limits_;
   mutable std::mutex mu_;
-  // Refreshed when an include is asked for that it lacks: the files may have changed since.
+  // Refreshed when an include is asked for that it lacks (once a request): the files may have
+  // changed since.
   mutable std::set<std::string> allowed_outside_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -19,9 +19,16 @@
 namespace claims::server {
 namespace {
 
-// Enough for a page and a few tabs: the playground is for the people editing workflows, and a
-// simulation at every pause in typing should not take the cores the API needs.
-constexpr std::size_t kAdminThreads = 2;
+// httplib gives a connection its thread for as long as the connection lives, and a browser
+// opens several and keeps them alive: fewer threads than that leave a page's requests queued
+// behind idle connections. Idle threads cost a stack; the work is bounded by kConcurrentChecks.
+constexpr std::size_t kAdminThreads = 8;
+// Checks (validation, layout, simulation) running at once: the playground is for the people
+// editing workflows, and a check at every pause in typing should not take the cores the API
+// needs. Layouts are serialised anyway (Graphviz is not thread-safe).
+constexpr int kConcurrentChecks = 2;
+// An idle kept-alive connection holds its thread this long.
+constexpr int kKeepAliveSeconds = 2;
 
 constexpr char kContentSecurityPolicy[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -116,7 +123,7 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
   http.set_payload_max_length(playground.limits().max_request_bytes);
   http.set_read_timeout(5);
   http.set_write_timeout(5);
-  http.set_keep_alive_timeout(5);
+  http.set_keep_alive_timeout(kKeepAliveSeconds);
   http.set_default_headers({{"Content-Security-Policy", kContentSecurityPolicy},
                             {"X-Content-Type-Options", "nosniff"},
                             {"X-Frame-Options", "DENY"},
@@ -166,12 +173,14 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
       response.set_content(std::string(asset.body), std::string(asset.content_type).c_str());
     });
   }
+  CheckGate* gate = &server->gate_;
   http.Post("/api/check",
-            [&playground](const httplib::Request& request, httplib::Response& response) {
+            [&playground, gate](const httplib::Request& request, httplib::Response& response) {
               if (!IsJson(request.get_header_value("Content-Type"))) {
                 Refuse(response, 415, "send application/json");
                 return;
               }
+              CheckGate::Slot slot(*gate);
               absl::StatusOr<nlohmann::json> answer = playground.Check(request.body);
               if (!answer.ok()) {
                 AnswerJson(response, 400, {{"error", std::string(answer.status().message())}});
@@ -224,6 +233,18 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(
     return absl::UnavailableError(absl::StrCat("admin.listen ", config.listen, ": not serving"));
   }
   return server;
+}
+
+AdminHttpServer::CheckGate::Slot::Slot(CheckGate& gate) : gate_(gate) {
+  absl::MutexLock lock(&gate_.mu);
+  gate_.mu.Await(absl::Condition(
+      +[](int* running) { return *running < kConcurrentChecks; }, &gate_.running));
+  ++gate_.running;
+}
+
+AdminHttpServer::CheckGate::Slot::~Slot() {
+  absl::MutexLock lock(&gate_.mu);
+  --gate_.running;
 }
 
 AdminHttpServer::~AdminHttpServer() { Stop(); }

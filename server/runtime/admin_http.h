@@ -4,7 +4,9 @@
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "config/claims_config.h"
 #include "server/playground/playground_api.h"
 
@@ -36,6 +38,23 @@ class AdminHttpServer {
  private:
   AdminHttpServer() = default;
 
+  // Bounds the checks that run at once; the others wait for a slot.
+  struct CheckGate {
+    class Slot {
+     public:
+      explicit Slot(CheckGate& gate);
+      ~Slot();
+      Slot(const Slot&) = delete;
+      Slot& operator=(const Slot&) = delete;
+
+     private:
+      CheckGate& gate_;
+    };
+    absl::Mutex mu;
+    int running ABSL_GUARDED_BY(mu) = 0;
+  };
+
+  CheckGate gate_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   int port_ = 0;

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
@@ -133,6 +135,42 @@ TEST_F(PlaygroundApiTest, ASimulationIsBoundedInSteps) {
                        small.Check(Request(Shipped(), Script("partner_no_response.yaml")).dump()));
   EXPECT_THAT(answer["simulation"]["error"]["message"].get<std::string>(),
               HasSubstr("past 3 steps"));
+}
+
+TEST_F(PlaygroundApiTest, AWorkflowTooLargeToLayOutGetsNoGraph) {
+  PlaygroundLimits limits;
+  limits.max_graph_states = 3;
+  PlaygroundApi few_states(ShippedWorkflowsDir(), limits);
+  ASSERT_OK_AND_ASSIGN(json answer, few_states.Check(Request(Shipped()).dump()));
+  EXPECT_TRUE(answer["valid"]);
+  EXPECT_FALSE(answer.contains("graph"));
+  EXPECT_THAT(answer["graph_error"].get<std::string>(),
+              HasSubstr("more than the playground draws (3 states"));
+
+  limits = PlaygroundLimits();
+  limits.max_graph_edges = 4;
+  PlaygroundApi few_edges(ShippedWorkflowsDir(), limits);
+  ASSERT_OK_AND_ASSIGN(answer, few_edges.Check(Request(Shipped()).dump()));
+  EXPECT_FALSE(answer.contains("graph"));
+  EXPECT_THAT(answer["graph_error"].get<std::string>(), HasSubstr("16 edges"));
+}
+
+TEST_F(PlaygroundApiTest, HostileYamlIsADiagnosticNotACrash) {
+  // Nesting far past the loader's depth, an alias bomb and a tab-indented mess.
+  const std::string deep = std::string(5000, '[') + std::string(5000, ']');
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'k'; ++c) {
+    bomb += std::string(1, c) + ": &" + c + " [*" + static_cast<char>(c - 1) + ", *" +
+            static_cast<char>(c - 1) + ", *" + static_cast<char>(c - 1) + "]\n";
+  }
+  for (const std::string& text : {deep, bomb, std::string("name: x\n\tversion: 1\n")}) {
+    ASSERT_OK_AND_ASSIGN(json answer, api_.Check(Request(text, deep).dump()));
+    EXPECT_FALSE(answer["valid"]);
+    EXPECT_FALSE(answer["diagnostics"].empty());
+  }
+  ASSERT_OK_AND_ASSIGN(json answer, api_.Check(Request(Shipped(), deep).dump()));
+  EXPECT_TRUE(answer["valid"]);
+  EXPECT_TRUE(answer["simulation"].contains("error")) << answer["simulation"].dump();
 }
 
 TEST_F(PlaygroundApiTest, MalformedAndOversizedRequestsAreRefused) {
@@ -310,6 +348,25 @@ TEST_F(AdminHttpTest, RefusesWhatThePageNeverSends) {
   answer = PostCheck(std::string(api_.limits().max_request_bytes + 1, ' '));
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 413);
+}
+
+TEST_F(AdminHttpTest, ManyPagesAtOnceAreAllAnswered) {
+  // More kept-alive connections than checks may run at once: each waits for a slot.
+  std::vector<std::thread> pages;
+  std::vector<int> statuses(6, 0);
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    pages.emplace_back([&, i] {
+      httplib::Client client("127.0.0.1", server_->port());
+      for (int request = 0; request < 3; ++request) {
+        httplib::Result answer =
+            client.Post("/api/check", Request(Shipped()).dump(), "application/json");
+        statuses[i] = answer ? answer->status : -1;
+        if (statuses[i] != 200) return;
+      }
+    });
+  }
+  for (std::thread& page : pages) page.join();
+  EXPECT_THAT(statuses, ::testing::Each(200));
 }
 
 TEST(AdminHttpStartTest, ANonLoopbackAddressNeedsToBeAllowed) {
