@@ -4,6 +4,7 @@
 
 (function () {
   const DEBOUNCE_MS = 300;
+  const GRAPH_SCALE = 0.6;
   const workflow = document.getElementById("workflow");
   const script = document.getElementById("script");
   const workflowGutter = document.getElementById("workflow-gutter");
@@ -101,8 +102,12 @@
         graph.replaceChildren(element("p", "placeholder", "The diagram could not be shown."));
         return;
       }
-      svg.removeAttribute("height");
-      svg.setAttribute("width", "100%");
+      // A left-to-right diagram scaled to the panel's width would be too small to read: it
+      // keeps a fixed share of Graphviz's own size (points), and the panel scrolls.
+      for (const dimension of ["width", "height"]) {
+        const points = parseFloat(svg.getAttribute(dimension));
+        if (points > 0) svg.setAttribute(dimension, (points * GRAPH_SCALE).toFixed(1) + "pt");
+      }
       graph.replaceChildren(document.importNode(svg, true));
       graph.classList.remove("stale");
     } else if (answer.graph_error) {
@@ -151,7 +156,7 @@
       if (step.error) row.classList.add("refused");
       if (step.failures && step.failures.length) row.classList.add("failed");
       row.appendChild(element("td", "", step.kind === "timer" ? "" : String(step.step)));
-      row.appendChild(element("td", "", step.local_time));
+      row.appendChild(element("td", "time", step.local_time));
       const what = element("td", "");
       what.textContent = step.description;
       row.appendChild(what);
