@@ -144,11 +144,18 @@ TEST(ClaimsConfigTest, ThePlaygroundIsOffByDefaultAndOnLoopback) {
 
 TEST(ClaimsConfigTest, AdminProblemsAreReported) {
   EXPECT_THAT(
-      ParseServerConfig("admin:\n  playground: maybe\n  listen: \"\"\n  port: 1\n", "c.yaml", ""),
+      ParseServerConfig("admin:\n  playground: maybe\n  listen: [1]\n  port: 1\n", "c.yaml", ""),
       StatusIs(absl::StatusCode::kInvalidArgument,
                AllOf(HasSubstr("c.yaml:2:15: admin.playground: wrong type"),
-                     HasSubstr("c.yaml:3:11: admin.listen: out of range"),
+                     HasSubstr("c.yaml:3:11: admin.listen: wrong type"),
                      HasSubstr("c.yaml:4:3: unknown key 'port' in admin"))));
+  // An empty listen is no admin port, which the playground cannot do without.
+  ASSERT_OK_AND_ASSIGN(ServerConfig config,
+                       ParseServerConfig("admin: {listen: \"\"}\n", "c.yaml", ""));
+  EXPECT_EQ(config.admin.listen, "");
+  EXPECT_THAT(ParseServerConfig("admin: {playground: true, listen: \"\"}\n", "c.yaml", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:1:8: admin: playground needs an admin.listen address")));
 }
 
 TEST(ClaimsConfigTest, AnOversizedConfigFileIsRefusedUnread) {
