@@ -193,6 +193,31 @@ void ReadHealth(const YAML::Node& node, HealthConfig& health, Problems& problems
   health.timeout = absl::Milliseconds(timeout_ms);
 }
 
+void ReadAdmin(const YAML::Node& node, AdminConfig& admin, Problems& problems) {
+  ReadMap(node, "admin",
+          {{"playground", Scalar(admin.playground, problems, "admin.playground")},
+           {"listen", Scalar(admin.listen, problems, "admin.listen")},
+           {"allow_non_loopback",
+            Scalar(admin.allow_non_loopback, problems, "admin.allow_non_loopback")},
+           {"allowed_hosts",
+            [&](const YAML::Node& n) {
+              if (!n.IsSequence()) {
+                problems.Add(n, "admin.allowed_hosts must be a list of host names");
+                return;
+              }
+              for (const YAML::Node& host : n) {
+                std::string name;
+                Scalar(name, problems, "admin.allowed_hosts[]")(host);
+                if (!name.empty()) admin.allowed_hosts.push_back(name);
+              }
+            }}},
+          problems);
+  // "" is no port, as for metrics and health (test harnesses blank every side port's listen).
+  if (admin.playground && admin.listen.empty()) {
+    problems.Add(node, "admin: playground needs an admin.listen address");
+  }
+}
+
 std::string ResolvePath(std::string_view base, const std::string& path) {
   if (path.empty() || std::filesystem::path(path).is_absolute() || base.empty()) return path;
   return (std::filesystem::path(base) / path).lexically_normal().string();
@@ -327,6 +352,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml_text,
           {"auth", [&](const YAML::Node& n) { ReadAuth(n, config.auth, problems); }},
           {"tls", [&](const YAML::Node& n) { ReadTls(n, config.tls, problems); }},
           {"health", [&](const YAML::Node& n) { ReadHealth(n, config.health, problems); }},
+          {"admin", [&](const YAML::Node& n) { ReadAdmin(n, config.admin, problems); }},
           {"shutdown_grace_seconds", Scalar<int>(grace_seconds, problems, "shutdown_grace_seconds",
                                                  [](const int& v) { return v >= 0 && v <= 3600; })},
           {"log_format",

@@ -85,6 +85,21 @@ struct HealthConfig {
   absl::Duration timeout = absl::Seconds(2);         // a ping slower than this counts as down
 };
 
+// The admin HTTP port: the workflow playground (README, "Playground"), a page where policy
+// editors see a workflow's diagnostics, graph and simulation as they type. Off by default; it
+// serves anyone who reaches it, so it listens on loopback unless allow_non_loopback says that
+// something in front (an SSH tunnel, an authenticating proxy) decides who does.
+inline constexpr char kDefaultAdminListen[] = "127.0.0.1:9465";
+
+struct AdminConfig {
+  bool playground = false;
+  std::string listen = kDefaultAdminListen;  // host:port; port 0 picks a free one
+  bool allow_non_loopback = false;
+  // Host names besides loopback ones and listen's own that the page may be opened by (what a
+  // proxy in front passes as Host). Any other Host header is refused: DNS rebinding.
+  std::vector<std::string> allowed_hosts;
+};
+
 enum class LogFormat {
   kText,  // spdlog's human-readable lines
   kJson,  // one JSON object a line, for log collectors
@@ -143,6 +158,7 @@ struct ServerConfig {
   AuthConfig auth;
   TlsConfig tls;
   HealthConfig health;
+  AdminConfig admin;
   absl::Duration idempotency_retention = absl::Hours(24);
   // On SIGTERM: how long calls in flight may take to finish before they are cancelled.
   absl::Duration shutdown_grace = absl::Seconds(10);

@@ -246,6 +246,15 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     }
     server->health_.Add(server->health_server_->GetHealthCheckService());
   }
+  if (config.admin.playground) {
+    // The directory the server loads from, so the page's includes resolve as the server's do.
+    server->playground_ = std::make_unique<PlaygroundApi>(config.workflows.directory);
+    auto admin = AdminHttpServer::Start(config.admin, *server->playground_);
+    if (!admin.ok()) return admin.status();
+    server->admin_http_ = *std::move(admin);
+    spdlog::info("workflow playground listening on {} (port {})", config.admin.listen,
+                 server->admin_http_->port());
+  }
   server->events_->Start();
   ClaimsServer* self = server.get();
   server->watcher_ = std::make_unique<WorkflowWatcher>(
@@ -278,6 +287,7 @@ void ClaimsServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   // First, so load balancers and probes stop sending work while the rest winds down.
   health_.ShutDown();
+  if (admin_http_) admin_http_->Stop();
   if (watcher_) watcher_->Stop();
   // Streams never end by themselves; left open they would hold Shutdown for the whole grace
   // and then be cut with CANCELLED.

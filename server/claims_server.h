@@ -11,6 +11,8 @@
 #include "server/api/api_services.h"
 #include "server/api/claims_logic.h"
 #include "server/api/claims_service.h"
+#include "server/playground/playground_api.h"
+#include "server/runtime/admin_http.h"
 #include "server/runtime/clock.h"
 #include "server/runtime/event_feed.h"
 #include "server/runtime/health.h"
@@ -26,7 +28,8 @@ namespace claims::server {
 
 // claimsd assembled: repository (migrated), published workflows, logic, timer scheduler, the
 // database health check, and the gRPC server with health and reflection (plaintext or TLS),
-// plus the optional plaintext health-only port and the metrics endpoint. main() and the
+// plus the optional plaintext health-only port, the metrics endpoint and the admin HTTP port
+// with the workflow playground. main() and the
 // end-to-end tests both build it.
 class ClaimsServer {
  public:
@@ -45,6 +48,8 @@ class ClaimsServer {
   // Null unless the clock is manual.
   ManualClock* manual_clock() { return manual_clock_; }
   TimerScheduler& scheduler() { return *scheduler_; }
+  // The admin HTTP port (the playground); 0 unless admin.playground is on.
+  int admin_port() const { return admin_http_ ? admin_http_->port() : 0; }
   // The Prometheus endpoint's port; 0 when metrics.listen is empty.
   int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->ListeningPort() : 0; }
   storage::Repository& repository() { return *repository_; }
@@ -88,6 +93,8 @@ class ClaimsServer {
   std::unique_ptr<grpc::CallbackGenericService> health_port_only_;
   std::unique_ptr<grpc::Server> health_server_;
   std::unique_ptr<WorkflowWatcher> watcher_;
+  std::unique_ptr<PlaygroundApi> playground_;
+  std::unique_ptr<AdminHttpServer> admin_http_;
   int port_ = 0;
   int health_port_ = 0;
   bool shut_down_ = false;

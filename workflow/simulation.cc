@@ -33,6 +33,11 @@ struct ScriptError {
   std::string message;
 };
 
+// Thrown when the trace reaches SimulationLimits::max_trace_steps.
+struct TraceTooLong {
+  int step = 0;
+};
+
 [[noreturn]] void Fail(const YAML::Node& node, std::string message) {
   throw ScriptError{node.Mark(), std::move(message)};
 }
@@ -179,8 +184,11 @@ Script ReadScript(const YAML::Node& root) {
 
 class Simulator {
  public:
-  Simulator(const Engine& engine, Script script)
-      : engine_(engine), script_(std::move(script)), now_(script_.start) {
+  Simulator(const Engine& engine, Script script, std::size_t max_trace_steps)
+      : engine_(engine),
+        script_(std::move(script)),
+        max_trace_steps_(max_trace_steps),
+        now_(script_.start) {
     // Business days advance on the calendar the script names, else the workflow's first.
     for (const CalendarDef& calendar : engine_.definition().calendars) {
       if (script_.calendar.empty() ? calendar_ == nullptr : calendar.id == script_.calendar) {
@@ -218,6 +226,7 @@ class Simulator {
   }
 
   TraceStep& Record(std::string kind, std::string description) {
+    if (trace_.steps.size() >= max_trace_steps_) throw TraceTooLong{step_};
     TraceStep& t = trace_.steps.emplace_back();
     t.step = step_;
     t.kind = std::move(kind);
@@ -507,6 +516,7 @@ class Simulator {
 
   const Engine& engine_;
   Script script_;
+  const std::size_t max_trace_steps_;
   const BusinessCalendar* calendar_ = nullptr;
   absl::Time now_;
   Claim claim_;
@@ -556,14 +566,19 @@ std::string_view TimerStatusName(TimerStatus status) {
   return "armed";
 }
 
-absl::StatusOr<SimulationTrace> RunSimulation(const Engine& engine, std::string_view script) {
+absl::StatusOr<SimulationTrace> RunSimulation(const Engine& engine, std::string_view script,
+                                              const SimulationLimits& limits) {
   if (script.size() > kMaxScriptBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("script: larger than ", kMaxScriptBytes, " bytes"));
   }
   try {
     const YAML::Node root = YAML::Load(std::string(script));
-    return Simulator(engine, ReadScript(root)).Run();
+    return Simulator(engine, ReadScript(root), limits.max_trace_steps).Run();
+  } catch (const TraceTooLong& e) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("script: step ", e.step, " takes the trace past ", limits.max_trace_steps,
+                     " steps (timer firings count as steps)"));
   } catch (const ScriptError& e) {
     return absl::InvalidArgumentError(absl::StrCat(Where(e.mark), ": ", e.message));
   } catch (const YAML::Exception& e) {

@@ -42,6 +42,14 @@ struct SimulationTrace {
   bool ok() const { return failed_expectations == 0; }
 };
 
+// Bounds on one run, beyond the script's own size (1 MiB) and the 10,000 timer firings one
+// advance may cause.
+struct SimulationLimits {
+  // Trace steps (script steps and timer firings together): a caller that runs scripts as
+  // they are typed keeps the trace, and so time and memory, small.
+  std::size_t max_trace_steps = 1'000'000;
+};
+
 // Runs a simulation script (YAML; the README's "Script format") against `engine`: creates
 // a claim, performs actions, edits, comments and uploads as the script's actors, and advances a
 // simulated clock, firing every timer that falls due on the way in deadline order through
@@ -50,8 +58,10 @@ struct SimulationTrace {
 //
 // Returns INVALID_ARGUMENT, with "line:column: message" (1-based), for a script that does not
 // parse or names unknown keys, actors, units or values; a refused action is not an error but
-// part of the trace.
-absl::StatusOr<SimulationTrace> RunSimulation(const Engine& engine, std::string_view script);
+// part of the trace. RESOURCE_EXHAUSTED, naming the step, when the trace would pass
+// limits.max_trace_steps.
+absl::StatusOr<SimulationTrace> RunSimulation(const Engine& engine, std::string_view script,
+                                              const SimulationLimits& limits = {});
 
 // The trace as aligned text for people: one line per step with the time in the calendar zone,
 // the step, the resulting state and SLA status, then its events, refusals and deadlines.

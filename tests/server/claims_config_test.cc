@@ -125,6 +125,39 @@ TEST(ClaimsConfigTest, TlsHealthAndLoggingProblemsAreReported) {
                        HasSubstr("client_ca_file needs the server's cert_file")));
 }
 
+// The playground serves whoever reaches its port: nothing unless asked for, and loopback.
+TEST(ClaimsConfigTest, ThePlaygroundIsOffByDefaultAndOnLoopback) {
+  ASSERT_OK_AND_ASSIGN(ServerConfig config, ParseServerConfig("", "c.yaml", ""));
+  EXPECT_FALSE(config.admin.playground);
+  EXPECT_EQ(config.admin.listen, "127.0.0.1:9465");
+  EXPECT_FALSE(config.admin.allow_non_loopback);
+  ASSERT_OK_AND_ASSIGN(config, LoadServerConfig(testing::SourceDir() + "/config/claimsd.yaml"));
+  EXPECT_FALSE(config.admin.playground);
+  ASSERT_OK_AND_ASSIGN(config,
+                       ParseServerConfig("admin: {playground: true, listen: \"0.0.0.0:8465\", "
+                                         "allow_non_loopback: true}\n",
+                                         "c.yaml", ""));
+  EXPECT_TRUE(config.admin.playground);
+  EXPECT_EQ(config.admin.listen, "0.0.0.0:8465");
+  EXPECT_TRUE(config.admin.allow_non_loopback);
+}
+
+TEST(ClaimsConfigTest, AdminProblemsAreReported) {
+  EXPECT_THAT(
+      ParseServerConfig("admin:\n  playground: maybe\n  listen: [1]\n  port: 1\n", "c.yaml", ""),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("c.yaml:2:15: admin.playground: wrong type"),
+                     HasSubstr("c.yaml:3:11: admin.listen: wrong type"),
+                     HasSubstr("c.yaml:4:3: unknown key 'port' in admin"))));
+  // An empty listen is no admin port, which the playground cannot do without.
+  ASSERT_OK_AND_ASSIGN(ServerConfig config,
+                       ParseServerConfig("admin: {listen: \"\"}\n", "c.yaml", ""));
+  EXPECT_EQ(config.admin.listen, "");
+  EXPECT_THAT(ParseServerConfig("admin: {playground: true, listen: \"\"}\n", "c.yaml", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:1:8: admin: playground needs an admin.listen address")));
+}
+
 TEST(ClaimsConfigTest, AnOversizedConfigFileIsRefusedUnread) {
   const std::string path = ::testing::TempDir() + "/oversized_claimsd.yaml";
   {

@@ -103,6 +103,19 @@ TEST_F(SimulationTest, ShippedPartnerNoResponseRejectsThroughTheTimer) {
   EXPECT_EQ(fired->events[0].attributes.at("reasons"), "no_partner_response");
 }
 
+// The playground runs scripts as they are typed: a trace past its bound stops the run.
+TEST_F(SimulationTest, ATraceLongerThanTheLimitIsRefused) {
+  const std::string script = Script("partner_no_response.yaml");
+  ASSERT_OK_AND_ASSIGN(SimulationTrace full, RunSimulation(*engine_, script));
+  SimulationLimits limits;
+  limits.max_trace_steps = full.steps.size();
+  EXPECT_TRUE(RunSimulation(*engine_, script, limits).ok());
+  limits.max_trace_steps = 3;
+  EXPECT_THAT(RunSimulation(*engine_, script, limits),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("step 4 takes the trace past 3 steps")));
+}
+
 TEST_F(SimulationTest, FailedExpectationsAreCountedAndReported) {
   const absl::StatusOr<SimulationTrace> trace = Run(std::string(kHeader) + R"(
   - act: {action: approve, as: partner}
