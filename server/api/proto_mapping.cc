@@ -72,6 +72,10 @@ pb::HistoryEntry::Kind ToProto(workflow::HistoryKind kind) {
       return pb::HistoryEntry::EVIDENCE;
     case workflow::HistoryKind::kTimer:
       return pb::HistoryEntry::TIMER;
+    case workflow::HistoryKind::kMigration:
+      return pb::HistoryEntry::MIGRATION;
+    case workflow::HistoryKind::kDeadlineChange:
+      return pb::HistoryEntry::DEADLINE_CHANGE;
   }
   return pb::HistoryEntry::KIND_UNSPECIFIED;
 }
