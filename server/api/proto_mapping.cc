@@ -42,6 +42,8 @@ pb::SlaStatus ToProto(workflow::SlaStatus status) {
   return pb::SLA_STATUS_UNSPECIFIED;
 }
 
+}  // namespace
+
 pb::Timer::State ToProto(workflow::TimerStatus status) {
   switch (status) {
     case workflow::TimerStatus::kArmed:
@@ -57,6 +59,8 @@ pb::Timer::State ToProto(workflow::TimerStatus status) {
   }
   return pb::Timer::STATE_UNSPECIFIED;
 }
+
+namespace {
 
 pb::HistoryEntry::Kind ToProto(workflow::HistoryKind kind) {
   switch (kind) {
