@@ -277,7 +277,12 @@ std::shared_ptr<grpc::Channel> ClaimsServer::InProcessChannel() {
 }
 
 absl::Status ClaimsServer::ReloadWorkflows() {
-  return workflows_->LoadDirectory(config_.workflows.directory);
+  std::vector<WorkflowRegistry::CalendarChange> calendar_changes;
+  absl::Status status = workflows_->LoadDirectory(config_.workflows.directory, &calendar_changes);
+  if (status.ok() && !calendar_changes.empty()) {
+    spdlog::warn("{}", CalendarChangeMessage(calendar_changes));
+  }
+  return status;
 }
 
 void ClaimsServer::Shutdown(absl::Duration grace) {
