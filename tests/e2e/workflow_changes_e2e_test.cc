@@ -254,7 +254,7 @@ TEST_P(WorkflowChangesE2eTest, DiffShowsTheDefinitionChangesAndTheLiveClaimsPage
   EXPECT_EQ(renamed.state(), "partner_action_required");
   EXPECT_EQ(renamed.new_state(), "awaiting_partner");
   EXPECT_THAT(renamed.deadline_moves(), IsEmpty());
-  for (int i = 0; i < 3; ++i) {
+  for (std::size_t i = 0; i < 3; ++i) {
     const std::string key = "claims/" + ClaimId(claims[i].name());
     ASSERT_TRUE(impacts.count(key)) << key;
     const v1::ClaimImpact& impact = impacts[key];
