@@ -25,8 +25,6 @@ namespace {
 // follows; the repository's most is 1000.
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 500;
-// The stranded-claims check walks every running claim of the old version, this many a read.
-constexpr int kScanPageSize = 1000;
 // History is read in pages of this many entries (a claim may have 10,000).
 constexpr int kHistoryPageSize = 1000;
 // How many stranded claims the refusal names; the rest are counted.
@@ -213,23 +211,34 @@ absl::StatusOr<MigrationRun> WorkflowChanges::Migrate(std::string_view workflow,
   const std::vector<std::string> running = RunningStates(from);
 
   // Every running claim is placed before any is written, so a migration that would strand
-  // some claims changes none. A claim moving into an unplaced state after this check is
-  // refused by MigrateClaim and left on the old version (reported stranded).
+  // some claims changes none. Whether a state is placed depends on the state alone, so the
+  // claims in the states version `to` does not place are counted and the first few named from
+  // the index, however many claims the old version runs. A claim moving into such a state after
+  // this check is refused by MigrateClaim and left on the old version (reported stranded).
+  std::vector<std::string> unplaced;
+  for (const std::string& state : running) {
+    if (!workflow::MigratedState(to, state).has_value()) unplaced.push_back(state);
+  }
   int64_t stranded_count = 0;
   std::vector<std::pair<std::string, std::string>> stranded_named;  // claim id, state
   std::set<std::string> stranded_states;
-  for (std::string after_id;;) {
-    absl::StatusOr<std::vector<workflow::Claim>> scan =
-        repository_.ListClaimsOfWorkflow(workflow, from_version, running, after_id, kScanPageSize);
-    if (!scan.ok()) return scan.status();
-    for (const workflow::Claim& c : *scan) {
-      if (workflow::MigratedState(to, c.state).has_value()) continue;
-      ++stranded_count;
-      stranded_states.insert(c.state);
-      if (stranded_named.size() < kStrandedNamed) stranded_named.emplace_back(c.id, c.state);
+  if (!unplaced.empty()) {
+    absl::StatusOr<int64_t> count =
+        repository_.CountClaimsOfWorkflow(workflow, from_version, unplaced);
+    if (!count.ok()) return count.status();
+    stranded_count = *count;
+  }
+  if (stranded_count > 0) {
+    absl::StatusOr<std::vector<workflow::Claim>> first = repository_.ListClaimsOfWorkflow(
+        workflow, from_version, unplaced, "", static_cast<int>(kStrandedNamed));
+    if (!first.ok()) return first.status();
+    for (const workflow::Claim& c : *first) stranded_named.emplace_back(c.id, c.state);
+    for (const std::string& state : unplaced) {
+      absl::StatusOr<int64_t> in_state =
+          repository_.CountClaimsOfWorkflow(workflow, from_version, {state});
+      if (!in_state.ok()) return in_state.status();
+      if (*in_state > 0) stranded_states.insert(state);
     }
-    if (static_cast<int>(scan->size()) < kScanPageSize) break;
-    after_id = scan->back().id;
   }
   if (stranded_count > 0) {
     std::vector<std::string> named;
