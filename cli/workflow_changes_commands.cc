@@ -207,11 +207,13 @@ std::string MoveText(const pb::DeadlineMove& move, const DeadlineShifts& shifts)
          side(move.state_after(), after_due, move.due_after(), move.remaining_after_seconds());
 }
 
-void PrintClaimImpact(const pb::ClaimImpact& claim, const DeadlineShifts& shifts) {
+// `with_new_state`: the state the claim takes in another version (a diff or a migration).
+void PrintClaimImpact(const pb::ClaimImpact& claim, const DeadlineShifts& shifts,
+                      bool with_new_state = true) {
   std::cout << "  " << claim.claim() << "  " << claim.partner_id() << "  " << claim.state();
   if (claim.stranded()) {
     std::cout << " -> STRANDED";
-  } else if (!claim.new_state().empty()) {
+  } else if (with_new_state && !claim.new_state().empty()) {
     std::cout << " -> " << claim.new_state();
   }
   std::cout << "\n";
@@ -472,7 +474,9 @@ int Recompute(const ClientOptions& options, const RecomputeOptions& recompute) {
     for (const pb::ClaimImpact& claim : page.claims()) *all.add_claims() = claim;
     if (!json) {
       if (!shifts.has_value()) shifts = ShiftsOf(options, version);
-      for (const pb::ClaimImpact& claim : page.claims()) PrintClaimImpact(claim, *shifts);
+      for (const pb::ClaimImpact& claim : page.claims()) {
+        PrintClaimImpact(claim, *shifts, /*with_new_state=*/false);
+      }
     }
     if (page.next_page_token().empty()) break;
     request.set_page_token(page.next_page_token());
