@@ -489,11 +489,11 @@ TEST_P(WorkflowChangesE2eTest, AHolidayAddedToTheCalendarMovesRunningDeadlinesOn
   EXPECT_GE(fired, 2);
   // Submitted on Tue 10 Mar: review_start due at the end of Tue 17 Mar.
   const v1::Claim late = ClaimIn("submitted");
-  const v1::Timer* breached = FindTimer(Read(submitted.name()), "review_start");
-  ASSERT_NE(breached, nullptr);
-  ASSERT_EQ(breached->state(), v1::Timer::BREACHED);
-  const absl::Time breached_due = TimeOf(breached->due_time());
-  EXPECT_EQ(breached_due, EndOfDay(2026, 3, 9));
+  const v1::Claim before_recompute = Read(submitted.name());
+  const v1::Timer* breached_timer = FindTimer(before_recompute, "review_start");
+  ASSERT_NE(breached_timer, nullptr);
+  ASSERT_EQ(breached_timer->state(), v1::Timer::BREACHED);
+  const v1::Timer breached = *breached_timer;
 
   // Thursdays 5 and 12 March become holidays, in the calendar file the workflow includes.
   const fs::path calendar = root_ / "calendars" / "us.yaml";
@@ -561,7 +561,7 @@ TEST_P(WorkflowChangesE2eTest, AHolidayAddedToTheCalendarMovesRunningDeadlinesOn
   const v1::Claim first_read = Read(submitted.name());
   const v1::Timer* untouched = FindTimer(first_read, "review_start");
   EXPECT_EQ(untouched->state(), v1::Timer::BREACHED);
-  EXPECT_EQ(TimeOf(untouched->due_time()), breached_due);
+  EXPECT_EQ(untouched->SerializeAsString(), breached.SerializeAsString());
   EXPECT_EQ(TimeOf(FindTimer(first_read, "overall_decision")->due_time()), EndOfDay(2026, 3, 18));
   for (const v1::Claim& claim : {submitted, reviewed, late}) {
     const auto entries = HistoryOf(claim.name(), v1::HistoryEntry::DEADLINE_CHANGE);
