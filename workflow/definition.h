@@ -178,6 +178,9 @@ struct MigrationDef {
   int64_t from_version = 0;
   std::vector<std::pair<std::string, std::string>> states;  // old id -> new id, file order
   Position position;
+  // Where each entry of `states` is written: its old id and its new id. Empty when built in
+  // code; diagnostics then point at `position`.
+  std::vector<std::pair<Position, Position>> state_positions;
 };
 
 // The evidence a workflow accepts when its file lists none: PDF, the common image formats,
