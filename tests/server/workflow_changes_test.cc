@@ -295,8 +295,8 @@ class WorkflowChangesTest : public ::testing::TestWithParam<Backend> {
   std::filesystem::path root_;
   std::string v1_source_, calendar_source_;
   storage::StorageOptions options_;
-  // Monday 2026-03-02 10:00 in Los Angeles (the CPOR calendar's zone).
-  ManualClock clock_{Utc("2026-03-02T18:00:00Z")};
+  // Monday 2026-02-23 10:00 in Los Angeles (the CPOR calendar's zone); it only moves forward.
+  ManualClock clock_{Utc("2026-02-23T18:00:00Z")};
   std::unique_ptr<storage::Repository> repository_;
   std::unique_ptr<WorkflowRegistry> registry_;
   std::unique_ptr<WorkflowChanges> changes_;
@@ -306,6 +306,7 @@ class WorkflowChangesTest : public ::testing::TestWithParam<Backend> {
 };
 
 TEST_P(WorkflowChangesTest, MigratesManyClaimsOverSeveralPagesEachOnce) {
+  clock_.Set(Utc("2026-03-02T18:00:00Z"));  // Monday 10:00 in Los Angeles
   std::vector<workflow::Claim> created = CreateMix(300);
   PublishVersion2();
   const absl::Time migrated_at = clock_.Now() + absl::Hours(1);
@@ -485,7 +486,6 @@ TEST_P(WorkflowChangesTest, LiveImpactShowsWhatVersion2DoesWithoutWriting) {
 TEST_P(WorkflowChangesTest, RecomputeMovesArmedDeadlinesAfterAHolidayIsAdded) {
   // Submitted Monday 2026-02-23 10:00 (Los Angeles): review_start ends with Monday 03-02 and
   // breaches on Tuesday; overall_decision (10 business days) is still armed.
-  clock_.Set(Utc("2026-02-23T18:00:00Z"));
   std::vector<workflow::Claim> early;
   for (int i = 0; i < 4; ++i) early.push_back(NewClaimIn("submitted"));
   clock_.Set(Utc("2026-03-03T17:00:00Z"));
