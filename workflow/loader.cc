@@ -201,8 +201,10 @@ class Loader {
         reader_.Error(*states, "migrate_from states is a mapping of old state ids to new ones");
         reader_.Invalid(path);
       } else {
-        for (auto it = states->begin(); it != states->end(); ++it) {
-          std::optional<std::string> old_id = reader_.Id(it->first, Cat(path, "/key"));
+        std::size_t index = 0;
+        for (auto it = states->begin(); it != states->end(); ++it, ++index) {
+          // Keys are recorded under a path no state id can take ('#' is not in an id).
+          std::optional<std::string> old_id = reader_.Id(it->first, Cat(path, "/#", index));
           if (!old_id.has_value()) continue;
           const std::string entry_path = Cat(path, "/", *old_id);
           std::optional<std::string> new_id = reader_.Id(it->second, entry_path);

@@ -60,6 +60,8 @@ DefinitionDiff DiffDefinitions(const Definition& before, const Definition& after
 // Whether `to` may take the running claims of `from`: `to.migrate_from` names from.version,
 // every state of `from` that `to` lacks is mapped, and every mapping targets a state of `to`.
 // Diagnostics point at the migrate_from block of `to` (file `to_file`); empty when it may.
+// A mapping to an unknown state points at the new id itself when the loader recorded where it
+// is (MigrationDef::state_positions); a `to` without migrate_from gets one diagnostic at 1:1.
 std::vector<Diagnostic> CheckMigration(const Definition& from, const Definition& to,
                                        std::string_view to_file);
 
@@ -67,7 +69,9 @@ std::vector<Diagnostic> CheckMigration(const Definition& from, const Definition&
 // to.migrate_from, else the same id when `to` has it; nullopt when it is stranded.
 std::optional<std::string> MigratedState(const Definition& to, std::string_view state);
 
-// How one armed or paused timer's deadline moves.
+// How one armed or paused timer's deadline moves. A timer the claim did not have reads as
+// kCancelled before (not running); one it had running that the definition would not run reads
+// as kCancelled after.
 struct DeadlineMove {
   std::string timer;
   TimerStatus status_before = TimerStatus::kArmed;
@@ -87,6 +91,21 @@ struct DeadlineMove {
 // Timers of `claim` that already fired, breached or were cancelled stay exactly as they are;
 // only armed and paused ones, and timers the definition has that the claim never had, are
 // replayed. Timers the claim has that `definition` lacks come back cancelled.
+//
+// How the history is read:
+// - Entries up to the claim's last kMigration were recorded under an older version, and so are
+//   all entries when the claim does not run definition.version; those are the ones read
+//   through MigratedState. A state change whose state, so read, is the one the replay is in
+//   already (a migration that kept or renamed the state) enters nothing.
+// - A kTimer entry directly followed by the system's kAction at the same time is a deadline
+//   that performed its transition: that run ends as fired unless entering the new state
+//   started a fresh one, as in Engine::FireTimer. A kTimer entry on its own is a warning or a
+//   breach: a warning when it falls in the run the claim still has running (a breach would
+//   have ended it), otherwise a breach when it came at or after the replayed deadline.
+// - A replay never fires a timer itself: a deadline the definition puts in the past stays
+//   armed and due, so that the scheduler's next sweep fires it with its usual events.
+// - A timer the claim never had comes back only if it is running at the end of the replay,
+//   not warned.
 struct TimerReplay {
   std::vector<TimerInstance> timers;  // the claim's full timer set after the replay
   std::vector<DeadlineMove> moves;    // only the timers whose status, due_at or remaining changed
@@ -108,6 +127,13 @@ struct ChangeRefusal {
 // moved deadline "timer/<id>") and one event "claim.migrated" (attributes from_version,
 // to_version, from_state, to_state). Refused when `to` has no migrate_from for the claim's
 // version, or the claim's state is stranded.
+// Refusals, in this order: WRONG_WORKFLOW_VERSION when the claim does not run `from` (name and
+// version); NO_MIGRATION when `to` is another workflow or its migrate_from is missing or names
+// another version; STATE_NOT_MAPPED. The decision's timers are those whose instance changed.
+// A warning already sent (`warned`) is cleared when its timer's new warning time is later
+// than the old one and still ahead of `now`: the claim is not at risk until then, and the
+// warning goes out again, with the new due time; one whose new warning time has passed stays
+// sent. History and events say "paused, <time left> left" for a paused timer.
 std::variant<Decision, ChangeRefusal> MigrateClaim(const Definition& from, const Definition& to,
                                                    const Claim& claim,
                                                    const std::vector<HistoryEntry>& history,
@@ -119,6 +145,11 @@ std::variant<Decision, ChangeRefusal> MigrateClaim(const Definition& from, const
 // change "timer/<id>" per moved timer, before/after due time in RFC 3339 UTC) and one event
 // "claim.deadlines_changed" (attributes "<timer>_due_at" and "<timer>_previous_due_at").
 // A timer that already fired or breached is never touched.
+// Only running timers move: a recompute neither starts, stops nor resumes one, so a timer
+// whose status the replay would change is left alone. A paused timer's change reads
+// "paused, <time left> left" in place of a due time; the event also carries "state". Warnings
+// are cleared as for MigrateClaim. nullopt as well for a claim that does not run `definition`
+// (name and version): it has nothing to recompute under it.
 std::optional<Decision> RecomputeDeadlines(const Definition& definition, const Claim& claim,
                                            const std::vector<HistoryEntry>& history,
                                            absl::Time now);
