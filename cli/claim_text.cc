@@ -68,6 +68,10 @@ std::string HistoryKind(v1::HistoryEntry::Kind kind) {
       return "evidence";
     case v1::HistoryEntry::TIMER:
       return "timer";
+    case v1::HistoryEntry::MIGRATION:
+      return "migration";
+    case v1::HistoryEntry::DEADLINE_CHANGE:
+      return "deadline change";
     default:
       return "-";
   }

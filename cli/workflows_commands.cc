@@ -1,6 +1,9 @@
 // claimsctl workflows list|get|validate|graph: the workflows a running claimsd has loaded, read
 // over its Workflows service (what reviewer tools and integrators see), and YAML checked by the
 // server before it is published. The local `validate` and `graph` commands read files instead.
+// diff, migrate and recompute-deadlines are in workflow_changes_commands.cc.
+
+#include "cli/workflows_commands.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -18,17 +21,16 @@
 #include "cli/output.h"
 
 namespace claims::cli {
-namespace {
 
-namespace pb = ::claims::v1;
-
-// "cpor-association" and "workflows/cpor-association" name the same workflow; --version picks
-// one of its versions.
 std::string WorkflowName(const std::string& given, std::int64_t version) {
   std::string name = given.rfind("workflows/", 0) == 0 ? given : "workflows/" + given;
   if (version > 0) name += "/versions/" + std::to_string(version);
   return name;
 }
+
+namespace {
+
+namespace pb = ::claims::v1;
 
 template <typename Repeated>
 std::string Joined(const Repeated& values) {
@@ -270,6 +272,8 @@ void AddWorkflowsCommands(CLI::App& app, int& exit_code) {
   graph_cmd->add_option("--format", graph->format, "dot (default) or mermaid")
       ->check(CLI::IsMember({"dot", "mermaid"}));
   graph_cmd->callback([options, graph, &exit_code] { exit_code = Graph(*options, *graph); });
+
+  AddWorkflowChangeCommands(*workflows, options, exit_code);
 }
 
 const CommandRegistration kRegistration{"workflows", &AddWorkflowsCommands};

@@ -162,8 +162,15 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
         return logic->Authenticate(metadata);
       },
       *server->workers_, *server->metrics_, *server->access_log_);
-  server->workflows_api_ =
-      std::make_unique<WorkflowsApi>(*server->workflows_, config.workflows.default_workflow);
+  // Migrated and recomputed claims' events are stored like any others: the feed is told at
+  // once, as for a decision, besides the scheduler whose sweep a moved deadline changes.
+  server->workflow_changes_ = std::make_unique<WorkflowChanges>(
+      *server->repository_, *server->workflows_, *server->clock_, [scheduler, events] {
+        scheduler->Wake();
+        events->Notify();
+      });
+  server->workflows_api_ = std::make_unique<WorkflowsApi>(
+      *server->workflows_, *server->workflow_changes_, config.workflows.default_workflow);
   server->workflows_service_ =
       std::make_unique<WorkflowsService>(*server->workflows_api_, *server->api_calls_);
   if (server->manual_clock_ != nullptr) {
@@ -279,7 +286,12 @@ std::shared_ptr<grpc::Channel> ClaimsServer::InProcessChannel() {
 }
 
 absl::Status ClaimsServer::ReloadWorkflows() {
-  return workflows_->LoadDirectory(config_.workflows.directory);
+  std::vector<WorkflowRegistry::CalendarChange> calendar_changes;
+  absl::Status status = workflows_->LoadDirectory(config_.workflows.directory, &calendar_changes);
+  if (status.ok() && !calendar_changes.empty()) {
+    spdlog::warn("{}", CalendarChangeMessage(calendar_changes));
+  }
+  return status;
 }
 
 void ClaimsServer::Shutdown(absl::Duration grace) {

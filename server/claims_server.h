@@ -20,6 +20,7 @@
 #include "server/runtime/metrics.h"
 #include "server/runtime/scheduler.h"
 #include "server/runtime/worker_pool.h"
+#include "server/runtime/workflow_changes.h"
 #include "server/runtime/workflow_registry.h"
 #include "server/runtime/workflow_watcher.h"
 #include "storage/repository.h"
@@ -85,6 +86,7 @@ class ClaimsServer {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<ClaimsService> service_;
   std::unique_ptr<UnaryCalls> api_calls_;
+  std::unique_ptr<WorkflowChanges> workflow_changes_;
   std::unique_ptr<WorkflowsApi> workflows_api_;
   std::unique_ptr<WorkflowsService> workflows_service_;
   std::unique_ptr<TestClockApi> test_clock_api_;

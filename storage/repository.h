@@ -174,6 +174,22 @@ class Repository {
   virtual absl::StatusOr<ClaimPage> ListClaims(const ClaimFilter& filter, int page_size,
                                                std::string_view page_token) = 0;
 
+  // The claims of workflow `name` version `version` whose state is one of `states` (every
+  // claim of that version when `states` is empty), with their timers, by id ascending: those
+  // with an id greater than `after_claim_id` ("" starts at the first), at most `limit`. A
+  // keyset over claims_by_workflow, so a page deep into the version costs what the first one
+  // does. The repository does not know which states are terminal: a caller that wants the
+  // running claims passes the definition's non-terminal states. INVALID_ARGUMENT for a
+  // non-positive limit or one above 1000.
+  virtual absl::StatusOr<std::vector<workflow::Claim>> ListClaimsOfWorkflow(
+      std::string_view name, int64_t version, const std::vector<std::string>& states,
+      std::string_view after_claim_id, int limit) = 0;
+
+  // How many claims ListClaimsOfWorkflow would return with no id bound and no limit, counted
+  // from the index alone.
+  virtual absl::StatusOr<int64_t> CountClaimsOfWorkflow(std::string_view name, int64_t version,
+                                                        const std::vector<std::string>& states) = 0;
+
   // The page token that continues a listing right after `claim`, for a caller that cuts a page
   // short (to bound its size in bytes). Pure; never touches the database.
   virtual std::string PageTokenAfter(const workflow::Claim& claim) const = 0;

@@ -215,7 +215,11 @@ absl::Status SociRepository::WriteDecision(Conn& s, const Claim& after, const De
     upd.Use(row.customer_contact_name).Use(row.customer_contact_email);
     upd.Use(row.customer_contact_phone).Use(row.partner_contact_name);
     upd.Use(row.partner_contact_email).Use(row.partner_contact_phone).Use(row.products);
-    upd.Use(row.activity).Use(row.state).Use(row.state_entered_at).Use(row.sla_status);
+    upd.Use(row.activity)
+        .Use(row.workflow_version)
+        .Use(row.state)
+        .Use(row.state_entered_at)
+        .Use(row.sla_status);
     upd.Use(row.next_deadline).Use(row.evidence_count).Use(row.facts).Use(row.version);
     upd.Use(row.update_time).Use(write_token).Use(history_added).Use(row.id);
     upd.Use(expected_version);
@@ -470,27 +474,53 @@ absl::StatusOr<ClaimPage> SociRepository::ListClaims(const ClaimFilter& filter, 
       page.next_page_token = PageTokenAfter(page.claims.back());
     }
 
-    std::map<std::string, size_t> index;
-    std::vector<std::string> placeholders;
-    for (size_t i = 0; i < page.claims.size(); ++i) {
-      index[page.claims[i].id] = i;
-      placeholders.push_back(absl::StrCat(":c", i));
-    }
-    TimerRow timer;
-    Stmt ts(s);
-    ts.Into(timer.claim_id);
-    timer.BindInto(ts);
-    for (const Claim& c : page.claims) ts.Use(c.id);
-    std::string timer_sql =
-        absl::StrCat(Av(kSelectTimersOfClaimsPrefix), absl::StrJoin(placeholders, ", "),
-                     Av(kSelectTimersOfClaimsOrder));
-    for (bool more = ts.Run(timer_sql); more; more = ts.Fetch()) {
-      ASSIGN_OR_RETURN(workflow::TimerInstance t, timer.ToTimer());
-      page.claims[index[timer.claim_id]].timers.push_back(std::move(t));
-    }
-    return absl::OkStatus();
+    return LoadTimersOfClaims(s, page.claims);
   }));
   return page;
+}
+
+absl::StatusOr<std::vector<Claim>> SociRepository::ListClaimsOfWorkflow(
+    std::string_view name, int64_t version, const std::vector<std::string>& states,
+    std::string_view after_claim_id, int limit) {
+  if (limit <= 0 || limit > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit must be between 1 and ", kMaxPageSize, ", not ", limit));
+  }
+  const std::string workflow_name(name), after(after_claim_id);
+  const std::string sql = ListClaimsOfWorkflowSql(dialect_, states.size());
+  std::vector<Claim> claims;
+  RETURN_IF_ERROR(Transact("ListClaimsOfWorkflow", TxMode::kRead, [&](Conn& s) -> absl::Status {
+    claims.clear();
+    ClaimRow row;
+    Stmt st(s);
+    row.BindInto(st);
+    st.Use(workflow_name).Use(version).Use(after);
+    for (const std::string& state : states) st.Use(state);
+    st.Use(limit);
+    for (bool more = st.Run(sql); more; more = st.Fetch()) {
+      ASSIGN_OR_RETURN(Claim c, FromRow(row));
+      claims.push_back(std::move(c));
+    }
+    return LoadTimersOfClaims(s, claims);
+  }));
+  return claims;
+}
+
+absl::StatusOr<int64_t> SociRepository::CountClaimsOfWorkflow(
+    std::string_view name, int64_t version, const std::vector<std::string>& states) {
+  const std::string workflow_name(name);
+  const std::string sql = CountClaimsOfWorkflowSql(dialect_, states.size());
+  int64_t count = 0;
+  // One statement: consistent by itself.
+  RETURN_IF_ERROR(Transact("CountClaimsOfWorkflow", TxMode::kNone, [&](Conn& s) -> absl::Status {
+    count = 0;
+    Stmt st(s);
+    st.Into(count).Use(workflow_name).Use(version);
+    for (const std::string& state : states) st.Use(state);
+    st.Run(sql);
+    return absl::OkStatus();
+  }));
+  return count;
 }
 
 }  // namespace claims::storage::internal

@@ -421,6 +421,9 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
   const int64_t now = EncodeTime(absl::Now());
   const int limit = internal::kDefaultPageSize + 1, batch = 100, partition = 0;
   const int64_t after = 1000;
+  const std::string workflow = "cpor-association";
+  const int64_t workflow_version = 1;
+  const std::vector<std::string> running = {"editing", "submitted", "in_review"};
   using Binder = std::function<void(Stmt&)>;
   struct Query {
     std::string name;
@@ -462,6 +465,17 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
        [&](Stmt& st) { st.Use(day_before).Use(now).Use(limit); }},
       {"list_all", internal::ListClaimsSql(dialect, ClaimFilter(), false),
        [&](Stmt& st) { st.Use(limit); }},
+      {"workflow_claims", internal::ListClaimsOfWorkflowSql(dialect, running.size()),
+       [&](Stmt& st) {
+         st.Use(workflow).Use(workflow_version).Use(key_id);
+         for (const std::string& r : running) st.Use(r);
+         st.Use(limit);
+       }},
+      {"count_workflow_claims", internal::CountClaimsOfWorkflowSql(dialect, running.size()),
+       [&](Stmt& st) {
+         st.Use(workflow).Use(workflow_version);
+         for (const std::string& r : running) st.Use(r);
+       }},
       {"due_timers", dialect.select_due_timers, [&](Stmt& st) { st.Use(now).Use(batch); }},
       {"next_timer_due", std::string(internal::kSelectNextTimerDue), [](Stmt&) {}},
       {"get_claim", dialect.select_claim, [&](Stmt& st) { st.Use(key_id); }},

@@ -75,8 +75,8 @@ struct QueryPlan {
   std::string name;  // "list_by_partner", "list_by_partner_next_page", "list_by_state",
                      // "list_breached", "list_by_partner_state", "list_partner_breached",
                      // "list_deadline_before", "list_created_window", "list_all",
-                     // "due_timers", "next_timer_due", "get_claim", "history_page",
-                     // "events_after", "partition_events_after"
+                     // "workflow_claims", "count_workflow_claims", "due_timers", "next_timer_due",
+                     // "get_claim", "history_page", "events_after", "partition_events_after"
   std::string sql;
   // One line per table access: MySQL's EXPLAIN FORMAT=JSON reduced to table, access type, key
   // and row estimate (plus "filesort" when the order is not read from an index); SQLite's

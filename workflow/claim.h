@@ -151,7 +151,18 @@ struct Evidence {
   std::string content;
 };
 
-enum class HistoryKind { kCreated, kAction, kEdit, kComment, kEvidence, kTimer };
+// kMigration: the claim moved to a newer workflow version (workflow/version_change.h);
+// kDeadlineChange: its deadlines were recomputed after a calendar changed.
+enum class HistoryKind {
+  kCreated,
+  kAction,
+  kEdit,
+  kComment,
+  kEvidence,
+  kTimer,
+  kMigration,
+  kDeadlineChange
+};
 
 struct FieldChange {
   std::string field;

@@ -13,6 +13,7 @@ Claim ApplyDecision(const Claim& before, const Decision& decision, absl::Time no
   after.facts = decision.facts;
   if (decision.fields.has_value()) after.fields = *decision.fields;
   after.evidence_count += decision.evidence_added;
+  if (decision.workflow_version.has_value()) after.workflow_version = *decision.workflow_version;
   for (const TimerInstance& update : decision.timers) {
     auto it = std::find_if(after.timers.begin(), after.timers.end(),
                            [&](const TimerInstance& t) { return t.name == update.name; });

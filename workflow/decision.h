@@ -27,6 +27,8 @@ struct Decision {
   std::vector<HistoryEntry> history;
   std::vector<Comment> comments;
   std::vector<Evidence> evidence;  // metadata from the engine; the server attaches the bytes
+  // Set only by a migration (workflow/version_change.h): the version the claim moves to.
+  std::optional<int64_t> workflow_version;
 };
 
 // Why the engine refused. `reason` is a stable UPPER_SNAKE identifier for machines

@@ -46,7 +46,9 @@ Definition::Definition(const Definition& other)
       create(other.create),
       states(other.states),
       transitions(other.transitions),
-      timers(other.timers) {
+      timers(other.timers),
+      migrate_from(other.migrate_from),
+      evidence_content_types(other.evidence_content_types) {
   BuildIndex();
 }
 

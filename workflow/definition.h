@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -171,6 +172,17 @@ struct CreateDef {
   std::vector<EventDef> events;
 };
 
+// How the running claims of an older version move to this one (`migrate_from` in the YAML):
+// opt-in per version. States the mapping does not name keep their id, which must exist here.
+struct MigrationDef {
+  int64_t from_version = 0;
+  std::vector<std::pair<std::string, std::string>> states;  // old id -> new id, file order
+  Position position;
+  // Where each entry of `states` is written: its old id and its new id. Empty when built in
+  // code; diagnostics then point at `position`.
+  std::vector<std::pair<Position, Position>> state_positions;
+};
+
 // The evidence a workflow accepts when its file lists none: PDF, the common image formats,
 // Office documents (OOXML and the legacy binary formats) and plain text.
 std::vector<std::string> DefaultEvidenceContentTypes();
@@ -196,6 +208,7 @@ struct Definition {
   std::vector<StateDef> states;
   std::vector<TransitionDef> transitions;
   std::vector<TimerDef> timers;
+  std::optional<MigrationDef> migrate_from;
   // What evidence documents may be, as media types (type/subtype, lower case): checked
   // against both the declared type and the content of an upload.
   std::vector<std::string> evidence_content_types = DefaultEvidenceContentTypes();

@@ -105,7 +105,7 @@ class Loader {
     MapReader top(reader_, root, "", "workflow",
                   {"name", "version", "description", "products_catalog", "activities_catalog",
                    "roles", "catalogs", "calendars", "create", "states", "transitions", "timers",
-                   "evidence_content_types"});
+                   "evidence_content_types", "migrate_from"});
     if (!top.ok()) return;
     if (const YAML::Node* node = top.Required("name")) {
       definition.name = reader_.String(*node, "name").value_or("");
@@ -135,6 +135,9 @@ class Loader {
     if (const YAML::Node* node = top.Get("timers")) ReadTimers(*node, definition.timers);
     if (const YAML::Node* node = top.Get("evidence_content_types")) {
       ReadContentTypes(*node, definition.evidence_content_types);
+    }
+    if (const YAML::Node* node = top.Get("migrate_from")) {
+      ReadMigration(*node, definition.migrate_from);
     }
   }
 
@@ -179,6 +182,39 @@ class Loader {
       }
       roles.push_back(std::move(role));
     }
+  }
+
+  // `migrate_from: {version: N, states: {old_id: new_id}}`. Each mapping is recorded at
+  // "migrate_from/states/<old_id>" (its new id), and both ids' positions are kept in the model
+  // for the checks that compare two versions (CheckMigration).
+  void ReadMigration(const YAML::Node& node, std::optional<MigrationDef>& migration) {
+    MapReader map(reader_, node, "migrate_from", "migrate_from", {"version", "states"});
+    if (!map.ok()) return;
+    MigrationDef read;
+    read.position = internal::PositionOf(node.Mark());
+    if (const YAML::Node* version = map.Required("version")) {
+      read.from_version = reader_.Int(*version, map.Path("version")).value_or(0);
+    }
+    if (const YAML::Node* states = map.Get("states")) {
+      const std::string path = map.Path("states");
+      if (!states->IsMap()) {
+        reader_.Error(*states, "migrate_from states is a mapping of old state ids to new ones");
+        reader_.Invalid(path);
+      } else {
+        std::size_t index = 0;
+        for (auto it = states->begin(); it != states->end(); ++it, ++index) {
+          // Keys are recorded under a path no state id can take ('#' is not in an id).
+          std::optional<std::string> old_id = reader_.Id(it->first, Cat(path, "/#", index));
+          if (!old_id.has_value()) continue;
+          const std::string entry_path = Cat(path, "/", *old_id);
+          std::optional<std::string> new_id = reader_.Id(it->second, entry_path);
+          read.states.emplace_back(*old_id, new_id.value_or(""));
+          read.state_positions.emplace_back(internal::PositionOf(it->first.Mark()),
+                                            internal::PositionOf(it->second.Mark()));
+        }
+      }
+    }
+    migration = std::move(read);
   }
 
   // Media types as type/subtype in lower case, without parameters: what evidence uploads

@@ -58,6 +58,21 @@ constexpr std::string_view kWorkflowSchemaHead = R"json({
       "type": "array",
       "description": "SLA timers: started, paused and stopped by entering states; at the deadline they flag a breach or perform a transition as `system`.",
       "items": {"$ref": "#/$defs/timer"}
+    },
+    "migrate_from": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["version"],
+      "description": "Lets the running claims of an older version move to this one (MigrateClaims): their states are mapped, the time they entered them kept, and their timers replayed under this version. Without it, a new version applies to new claims only.",
+      "properties": {
+        "version": {"type": "integer", "minimum": 1, "description": "The older version whose claims may move here; lower than `version`."},
+        "states": {
+          "type": "object",
+          "description": "Old state id -> state of this version, for every old state this version no longer has (or whose claims should move elsewhere). States not named keep their id.",
+          "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,63}$"},
+          "additionalProperties": {"$ref": "#/$defs/id"}
+        }
+      }
     }
   },
   "$defs": {

@@ -84,6 +84,7 @@ class Validator {
     CheckTransitions();
     CheckGraph();
     CheckTimers();
+    CheckMigration();
     return std::move(out_);
   }
 
@@ -573,6 +574,53 @@ class Validator {
         CheckEvents(timer.events, Sub(Sub(deadline, "breach"), "events"));
       }
       CheckEvents(timer.warning_events, Sub(Sub(path, "warning"), "events"));
+    }
+  }
+
+  // migrate_from names an older version, maps each old state at most once, and only to states
+  // of this version. Whether it covers every state the old version had is known only beside
+  // that version (CheckMigration in workflow/version_change.h).
+  void CheckMigration() {
+    if (!definition_.migrate_from.has_value()) return;
+    const MigrationDef& migration = *definition_.migrate_from;
+    if (migration.from_version < 1) {
+      Report("migrate_from/version",
+             Cat("migrate_from version must be at least 1, found ", migration.from_version));
+    } else if (definition_.version >= 1 && migration.from_version >= definition_.version) {
+      Report("migrate_from/version",
+             Cat("migrate_from version (", migration.from_version,
+                 ") must be lower than this workflow's version (", definition_.version, ")"));
+    }
+    for (std::size_t i = 0; i < migration.states.size(); ++i) {
+      const auto& [old_id, new_id] = migration.states[i];
+      const std::string path = Cat("migrate_from/states/", old_id);
+      std::size_t first = i;
+      for (std::size_t j = 0; j < i; ++j) {
+        if (migration.states[j].first == old_id) {
+          first = j;
+          break;
+        }
+      }
+      if (first != i && i < migration.state_positions.size()) {
+        const Position at = migration.state_positions[i].first;
+        out_.push_back(Diagnostic{sources_.main_file(), at.line, at.column,
+                                  Cat("state '", old_id,
+                                      "' is mapped twice in migrate_from "
+                                      "(first at line ",
+                                      migration.state_positions[first].first.line, ")")});
+        continue;
+      }
+      if (new_id.empty() || FindById(definition_.states, new_id) != nullptr) continue;
+      const std::string message = Cat("migrate_from maps '", old_id, "' to unknown state '", new_id,
+                                      "'", DidYouMean(new_id, IdsOf(definition_.states)));
+      if (i < migration.state_positions.size()) {
+        const Position at = migration.state_positions[i].second;
+        if (!sources_.IsInvalid(path)) {
+          out_.push_back(Diagnostic{sources_.main_file(), at.line, at.column, message});
+        }
+      } else {
+        Report(path, message);
+      }
     }
   }
 

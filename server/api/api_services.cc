@@ -52,7 +52,24 @@ WorkflowsService::WorkflowsService(WorkflowsApi& api, UnaryCalls& calls) {
                             [&api](const Caller& caller, const v1::RenderGraphRequest& req) {
                               return api.RenderGraph(caller, req);
                             }));
-  CheckComplete(service, 4);
+  MarkMethodRawCallback(
+      MethodIndex(service, "DiffWorkflowVersions"),
+      calls.Handler<v1::DiffWorkflowVersionsRequest, v1::DiffWorkflowVersionsResponse>(
+          [&api](const Caller& caller, const v1::DiffWorkflowVersionsRequest& req) {
+            return api.DiffWorkflowVersions(caller, req);
+          }));
+  MarkMethodRawCallback(MethodIndex(service, "MigrateClaims"),
+                        calls.Handler<v1::MigrateClaimsRequest, v1::MigrateClaimsResponse>(
+                            [&api](const Caller& caller, const v1::MigrateClaimsRequest& req) {
+                              return api.MigrateClaims(caller, req);
+                            }));
+  MarkMethodRawCallback(
+      MethodIndex(service, "RecomputeDeadlines"),
+      calls.Handler<v1::RecomputeDeadlinesRequest, v1::RecomputeDeadlinesResponse>(
+          [&api](const Caller& caller, const v1::RecomputeDeadlinesRequest& req) {
+            return api.RecomputeDeadlines(caller, req);
+          }));
+  CheckComplete(service, 7);
 }
 
 TestClockService::TestClockService(TestClockApi& api, UnaryCalls& calls) {

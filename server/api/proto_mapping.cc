@@ -42,6 +42,8 @@ pb::SlaStatus ToProto(workflow::SlaStatus status) {
   return pb::SLA_STATUS_UNSPECIFIED;
 }
 
+}  // namespace
+
 pb::Timer::State ToProto(workflow::TimerStatus status) {
   switch (status) {
     case workflow::TimerStatus::kArmed:
@@ -58,6 +60,8 @@ pb::Timer::State ToProto(workflow::TimerStatus status) {
   return pb::Timer::STATE_UNSPECIFIED;
 }
 
+namespace {
+
 pb::HistoryEntry::Kind ToProto(workflow::HistoryKind kind) {
   switch (kind) {
     case workflow::HistoryKind::kCreated:
@@ -72,6 +76,10 @@ pb::HistoryEntry::Kind ToProto(workflow::HistoryKind kind) {
       return pb::HistoryEntry::EVIDENCE;
     case workflow::HistoryKind::kTimer:
       return pb::HistoryEntry::TIMER;
+    case workflow::HistoryKind::kMigration:
+      return pb::HistoryEntry::MIGRATION;
+    case workflow::HistoryKind::kDeadlineChange:
+      return pb::HistoryEntry::DEADLINE_CHANGE;
   }
   return pb::HistoryEntry::KIND_UNSPECIFIED;
 }

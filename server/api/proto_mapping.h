@@ -48,6 +48,7 @@ void ToProto(const workflow::HistoryEntry& entry, pb::HistoryEntry* out);
 void ToProto(const workflow::Event& event, pb::Event* out);
 
 pb::Perspective ToProto(workflow::Perspective perspective);
+pb::Timer::State ToProto(workflow::TimerStatus status);
 workflow::CommentVisibility FromProto(pb::Comment::Visibility visibility);
 
 }  // namespace claims::server

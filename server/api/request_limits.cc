@@ -100,6 +100,14 @@ const std::vector<FieldLimit>* BuildLimits() {
       {"claims.v1.ValidateWorkflowRequest.file_name", 255},
       {"claims.v1.RenderGraphRequest.name", kWorkflowName},
       {"claims.v1.RenderGraphRequest.source", kWorkflowSource},
+      {"claims.v1.DiffWorkflowVersionsRequest.before_name", kWorkflowName},
+      {"claims.v1.DiffWorkflowVersionsRequest.before_source", kWorkflowSource},
+      {"claims.v1.DiffWorkflowVersionsRequest.after_name", kWorkflowName},
+      {"claims.v1.DiffWorkflowVersionsRequest.after_source", kWorkflowSource},
+      {"claims.v1.DiffWorkflowVersionsRequest.page_token", 512},
+      {"claims.v1.MigrateClaimsRequest.name", kWorkflowName},
+      {"claims.v1.RecomputeDeadlinesRequest.name", kWorkflowName},
+      {"claims.v1.RecomputeDeadlinesRequest.page_token", 512},
   };
 }
 

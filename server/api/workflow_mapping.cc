@@ -57,6 +57,28 @@ std::vector<std::string> EventTypes(const std::vector<workflow::EventDef>& event
   return types;
 }
 
+v1::ChangeKind ToProto(workflow::ChangeKind kind) {
+  switch (kind) {
+    case workflow::ChangeKind::kAdded:
+      return v1::CHANGE_KIND_ADDED;
+    case workflow::ChangeKind::kRemoved:
+      return v1::CHANGE_KIND_REMOVED;
+    case workflow::ChangeKind::kChanged:
+      return v1::CHANGE_KIND_CHANGED;
+  }
+  return v1::CHANGE_KIND_UNSPECIFIED;
+}
+
+template <typename Field>
+void AddChanges(Field* field, const std::vector<workflow::ElementChange>& changes) {
+  for (const workflow::ElementChange& change : changes) {
+    v1::ElementChange* out = field->Add();
+    out->set_kind(ToProto(change.kind));
+    out->set_id(change.id);
+    for (const std::string& detail : change.details) out->add_details(detail);
+  }
+}
+
 template <typename Field>
 void Assign(Field* field, const std::vector<std::string>& values) {
   for (const std::string& value : values) field->Add(std::string(value));
@@ -183,6 +205,45 @@ void ToProto(const workflow::Definition& definition, v1::Workflow* out) {
     out->add_evidence_content_types(type);
   }
   out->set_activities_catalog(definition.activities_catalog);
+}
+
+void ToProto(const workflow::Diagnostic& diagnostic, v1::Diagnostic* out) {
+  out->set_line(diagnostic.line);
+  out->set_column(diagnostic.column);
+  out->set_file(diagnostic.file);
+  out->set_message(diagnostic.message);
+}
+
+void ToProto(const workflow::DefinitionDiff& diff, v1::DefinitionDiff* out) {
+  AddChanges(out->mutable_states(), diff.states);
+  AddChanges(out->mutable_transitions(), diff.transitions);
+  AddChanges(out->mutable_timers(), diff.timers);
+  AddChanges(out->mutable_calendars(), diff.calendars);
+  for (const workflow::ActionAvailabilityChange& change : diff.actions) {
+    v1::ActionAvailabilityChange* action = out->add_actions();
+    action->set_state(change.state);
+    action->set_role(change.role);
+    action->set_action(change.action);
+    action->set_available_after(change.available_after);
+  }
+}
+
+void ToProto(const workflow::DeadlineMove& move, v1::DeadlineMove* out) {
+  out->set_timer(move.timer);
+  out->set_state_before(ToProto(move.status_before));
+  out->set_state_after(ToProto(move.status_after));
+  auto is_set = [](absl::Time time) {
+    return time != absl::InfiniteFuture() && time != absl::InfinitePast();
+  };
+  const bool before_set = is_set(move.due_before);
+  const bool after_set = is_set(move.due_after);
+  if (before_set) ToProto(move.due_before, out->mutable_due_before());
+  if (after_set) ToProto(move.due_after, out->mutable_due_after());
+  if (before_set && after_set) {
+    out->set_shift_seconds(absl::ToInt64Seconds(move.due_after - move.due_before));
+  }
+  out->set_remaining_before_seconds(absl::ToInt64Seconds(move.remaining_before));
+  out->set_remaining_after_seconds(absl::ToInt64Seconds(move.remaining_after));
 }
 
 void AddWorkflowViews(const workflow::Definition& definition, const workflow::Claim& claim,

@@ -5,8 +5,11 @@
 
 #include "claims/v1/claims_service.pb.h"
 #include "claims/v1/workflow.pb.h"
+#include "claims/v1/workflow_service.pb.h"
 #include "workflow/claim.h"
 #include "workflow/definition.h"
+#include "workflow/loader.h"
+#include "workflow/version_change.h"
 
 namespace claims::server {
 
@@ -24,5 +27,15 @@ void ToProto(const workflow::Definition& definition, const workflow::TransitionI
 // `out` already holds ToProto(claim, ...).
 void AddWorkflowViews(const workflow::Definition& definition, const workflow::Claim& claim,
                       v1::Claim* out);
+
+void ToProto(const workflow::Diagnostic& diagnostic, v1::Diagnostic* out);
+
+// The definition-level difference of two versions of one workflow; the caller sets
+// workflow_id and the two versions.
+void ToProto(const workflow::DefinitionDiff& diff, v1::DefinitionDiff* out);
+
+// One timer's move. due_before/due_after stay unset for a timer that is not armed on that side,
+// and shift_seconds is then 0.
+void ToProto(const workflow::DeadlineMove& move, v1::DeadlineMove* out);
 
 }  // namespace claims::server

@@ -10,6 +10,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 
 namespace claims::server {
@@ -114,6 +115,18 @@ void AccessLog::Record(const AccessEntry& entry) const {
   logger_->info("{} {} {:.3f}ms actor={} partner={} claim={} request_id={}", entry.method, code,
                 latency_ms, Printable(entry.actor), Printable(entry.partner),
                 Printable(entry.claim), Printable(entry.request_id));
+}
+
+std::string CalendarChangeMessage(const std::vector<WorkflowRegistry::CalendarChange>& changes) {
+  if (changes.empty()) return "";
+  std::vector<std::string> versions;
+  for (const WorkflowRegistry::CalendarChange& c : changes) {
+    versions.push_back(absl::StrCat(c.name, " version ", c.version, " (calendars ",
+                                    absl::StrJoin(c.calendars, ", "), ")"));
+  }
+  return absl::StrCat("calendars changed for ", absl::StrJoin(versions, "; "),
+                      ": running claims keep the deadlines computed under the old calendars; "
+                      "`claimsctl workflows recompute-deadlines` moves them");
 }
 
 }  // namespace claims::server

@@ -3,11 +3,14 @@
 #include <spdlog/common.h>
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "config/claims_config.h"
+#include "server/runtime/workflow_registry.h"
 
 namespace spdlog {
 class logger;
@@ -50,5 +53,10 @@ class AccessLog {
   const config::LogFormat format_;
   std::shared_ptr<spdlog::logger> logger_;
 };
+
+// The reload log line for versions whose calendars changed: which versions and calendars, and
+// that their running claims keep their deadlines until `claimsctl workflows
+// recompute-deadlines` moves them. Empty when nothing changed.
+std::string CalendarChangeMessage(const std::vector<WorkflowRegistry::CalendarChange>& changes);
 
 }  // namespace claims::server

@@ -1,5 +1,7 @@
 #include "server/runtime/workflow_registry.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <tuple>
@@ -9,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "config/file_reading.h"
 #include "workflow/loader.h"
+#include "workflow/version_change.h"
 
 namespace claims::server {
 namespace {
@@ -54,6 +57,11 @@ absl::StatusOr<std::shared_ptr<const workflow::Engine>> WorkflowRegistry::Compil
 }
 
 absl::Status WorkflowRegistry::LoadDirectory(const std::string& directory) {
+  return LoadDirectory(directory, nullptr);
+}
+
+absl::Status WorkflowRegistry::LoadDirectory(const std::string& directory,
+                                             std::vector<CalendarChange>* calendar_changes) {
   std::vector<std::filesystem::path> files;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
@@ -102,9 +110,45 @@ absl::Status WorkflowRegistry::LoadDirectory(const std::string& directory) {
                                        record.version, ": ", status.message()));
     }
   }
+  using Key = std::pair<std::string, int64_t>;
+  std::map<Key, std::shared_ptr<const workflow::Engine>> fresh;
+  for (auto& [record, engine] : loaded) fresh[{record.name, record.version}] = engine;
+  std::map<Key, std::shared_ptr<const workflow::Engine>> before;
+  {
+    std::lock_guard lock(mu_);
+    before = engines_;
+  }
+  // Engines loaded back from the repository resolved their calendars against the directory
+  // when they were compiled: compiled again, they see what the directory holds now.
+  for (const auto& [key, engine] : before) {
+    if (fresh.count(key) > 0) continue;
+    absl::StatusOr<storage::WorkflowRecord> record = repository_.GetWorkflow(key.first, key.second);
+    absl::StatusOr<std::shared_ptr<const workflow::Engine>> recompiled =
+        record.ok() ? Compile(record->source, absl::StrCat(key.first, "@", key.second), directory)
+                    : absl::StatusOr<std::shared_ptr<const workflow::Engine>>(record.status());
+    if (!recompiled.ok()) {
+      spdlog::warn("workflow {} version {} keeps the calendars it was compiled with: {}", key.first,
+                   key.second, recompiled.status().ToString());
+      continue;
+    }
+    fresh[key] = *std::move(recompiled);
+  }
+  if (calendar_changes != nullptr) {
+    calendar_changes->clear();
+    for (const auto& [key, engine] : fresh) {
+      auto old = before.find(key);
+      if (old == before.end()) continue;
+      workflow::DefinitionDiff diff =
+          workflow::DiffDefinitions(old->second->definition(), engine->definition());
+      if (diff.calendars.empty()) continue;
+      CalendarChange change{key.first, key.second, {}};
+      for (const workflow::ElementChange& c : diff.calendars) change.calendars.push_back(c.id);
+      calendar_changes->push_back(std::move(change));
+    }
+  }
   std::lock_guard lock(mu_);
   directory_ = directory;
-  for (auto& [record, engine] : loaded) engines_[{record.name, record.version}] = engine;
+  for (auto& [key, engine] : fresh) engines_[key] = engine;
   return absl::OkStatus();
 }
 

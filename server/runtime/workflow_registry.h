@@ -30,6 +30,22 @@ class WorkflowRegistry {
   // published (name, version) changed content; nothing is replaced then.
   absl::Status LoadDirectory(const std::string& directory);
 
+  // A version whose engine's calendars differ after a reload (an included calendar file
+  // changed): its running claims keep the deadlines computed under the old calendars until
+  // RecomputeDeadlines (claimsctl workflows recompute-deadlines) moves them.
+  struct CalendarChange {
+    std::string name;
+    int64_t version = 0;
+    std::vector<std::string> calendars;  // ids of the calendars added, removed or changed
+  };
+  // LoadDirectory that also recompiles the engines compiled earlier from the repository for
+  // versions no file holds any more (their calendars resolve against the directory), and
+  // lists in `calendar_changes` (when given) every version whose calendars changed, by name and
+  // version. An old version that no longer compiles (an include it needs was removed) keeps its
+  // engine, and the reason is logged.
+  absl::Status LoadDirectory(const std::string& directory,
+                             std::vector<CalendarChange>* calendar_changes);
+
   // The engine for one version, from memory or else from the repository. NOT_FOUND if never
   // published.
   absl::StatusOr<std::shared_ptr<const workflow::Engine>> Get(std::string_view name,

@@ -55,9 +55,14 @@ constexpr std::pair<workflow::TimerStatus, std::string_view> kTimerNames[] = {
     {workflow::TimerStatus::kCancelled, "cancelled"},
 };
 constexpr std::pair<workflow::HistoryKind, std::string_view> kHistoryNames[] = {
-    {workflow::HistoryKind::kCreated, "created"},   {workflow::HistoryKind::kAction, "action"},
-    {workflow::HistoryKind::kEdit, "edit"},         {workflow::HistoryKind::kComment, "comment"},
-    {workflow::HistoryKind::kEvidence, "evidence"}, {workflow::HistoryKind::kTimer, "timer"},
+    {workflow::HistoryKind::kCreated, "created"},
+    {workflow::HistoryKind::kAction, "action"},
+    {workflow::HistoryKind::kEdit, "edit"},
+    {workflow::HistoryKind::kComment, "comment"},
+    {workflow::HistoryKind::kEvidence, "evidence"},
+    {workflow::HistoryKind::kTimer, "timer"},
+    {workflow::HistoryKind::kMigration, "migration"},
+    {workflow::HistoryKind::kDeadlineChange, "deadline_change"},
 };
 constexpr std::pair<workflow::CommentVisibility, std::string_view> kVisibilityNames[] = {
     {workflow::CommentVisibility::kPublic, "public"},

@@ -34,7 +34,9 @@ inline constexpr std::string_view kInsertClaim =
     ":created_by, :write_token, :history_count, :partition_id)";
 
 // The version check: matches no row unless the stored version is still the expected one.
-// partner_id, workflow, create_time and created_by never change after creation. The dialect
+// partner_id, workflow_name, create_time and created_by never change after creation;
+// workflow_version changes only when a decision migrates the claim (Decision::workflow_version),
+// written here every time so migration costs the normal decision path no statement. The dialect
 // appends how history_count grows by :history_added and how the new count comes back.
 inline constexpr std::string_view kUpdateClaimPrefix =
     "UPDATE claims SET mpn_id = :mpn_id, customer_tenant_id = :customer_tenant_id, "
@@ -44,8 +46,9 @@ inline constexpr std::string_view kUpdateClaimPrefix =
     "partner_contact_name = :partner_contact_name, "
     "partner_contact_email = :partner_contact_email, "
     "partner_contact_phone = :partner_contact_phone, products = :products, "
-    "activity = :activity, state = :state, state_entered_at = :state_entered_at, "
-    "sla_status = :sla_status, next_deadline = :next_deadline, "
+    "activity = :activity, workflow_version = :workflow_version, state = :state, "
+    "state_entered_at = :state_entered_at, sla_status = :sla_status, next_deadline = "
+    ":next_deadline, "
     "evidence_count = :evidence_count, facts = :facts, version = :version, "
     "update_time = :update_time, write_token = :write_token, ";
 inline constexpr std::string_view kUpdateClaimWhere =
@@ -204,6 +207,17 @@ inline constexpr std::string_view kCondAfterKey =
     "(create_time < :key_time OR (create_time = :key_time2 AND id < :key_id))";
 inline constexpr std::string_view kListClaimsOrder =
     " ORDER BY create_time DESC, id DESC LIMIT :limit";
+
+// ListClaimsOfWorkflow: kSelectClaimsPrefix with the claims_by_workflow hint, then
+// kCondWorkflow, " AND state IN (" placeholders ")" when states are given, kListByIdOrder. The
+// state filter is read from the index (state is its last column), the order is its id order.
+inline constexpr std::string_view kCondWorkflow =
+    " WHERE workflow_name = :workflow_name AND workflow_version = :workflow_version "
+    "AND id > :after_id";
+inline constexpr std::string_view kListByIdOrder = " ORDER BY id LIMIT :limit";
+inline constexpr std::string_view kCountClaimsOfWorkflowPrefix = "SELECT COUNT(*) FROM claims";
+inline constexpr std::string_view kCondWorkflowAll =
+    " WHERE workflow_name = :workflow_name AND workflow_version = :workflow_version";
 
 // Timers of the claims on one page: "... WHERE claim_id IN (" + placeholders + ")".
 inline constexpr std::string_view kSelectTimersOfClaimsPrefix =

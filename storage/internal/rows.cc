@@ -1,5 +1,7 @@
 #include "storage/internal/rows.h"
 
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -158,6 +160,52 @@ std::string ListClaimsSql(const Dialect& dialect, const ClaimFilter& filter, boo
   if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
   absl::StrAppend(&sql, Av(kListClaimsOrder));
   return sql;
+}
+
+namespace {
+
+std::string StateList(size_t states) {
+  if (states == 0) return "";
+  std::vector<std::string> placeholders;
+  placeholders.reserve(states);
+  for (size_t i = 0; i < states; ++i) placeholders.push_back(absl::StrCat(":s", i));
+  return absl::StrCat(" AND state IN (", absl::StrJoin(placeholders, ", "), ")");
+}
+
+}  // namespace
+
+std::string ListClaimsOfWorkflowSql(const Dialect& dialect, size_t states) {
+  return absl::StrCat(dialect.select_claims_prefix, dialect.index_hint_prefix, "claims_by_workflow",
+                      dialect.index_hint_suffix, Av(kCondWorkflow), StateList(states),
+                      Av(kListByIdOrder));
+}
+
+std::string CountClaimsOfWorkflowSql(const Dialect& dialect, size_t states) {
+  return absl::StrCat(Av(kCountClaimsOfWorkflowPrefix), dialect.index_hint_prefix,
+                      "claims_by_workflow", dialect.index_hint_suffix, Av(kCondWorkflowAll),
+                      StateList(states));
+}
+
+absl::Status LoadTimersOfClaims(Conn& conn, std::vector<Claim>& claims) {
+  if (claims.empty()) return absl::OkStatus();
+  std::map<std::string, size_t> index;
+  std::vector<std::string> placeholders;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    index[claims[i].id] = i;
+    placeholders.push_back(absl::StrCat(":c", i));
+  }
+  TimerRow timer;
+  Stmt ts(conn);
+  ts.Into(timer.claim_id);
+  timer.BindInto(ts);
+  for (const Claim& c : claims) ts.Use(c.id);
+  std::string sql = absl::StrCat(Av(kSelectTimersOfClaimsPrefix), absl::StrJoin(placeholders, ", "),
+                                 Av(kSelectTimersOfClaimsOrder));
+  for (bool more = ts.Run(sql); more; more = ts.Fetch()) {
+    ASSIGN_OR_RETURN(workflow::TimerInstance t, timer.ToTimer());
+    claims[index[timer.claim_id]].timers.push_back(std::move(t));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace claims::storage::internal

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "storage/internal/dialect.h"
@@ -76,5 +77,14 @@ absl::StatusOr<std::optional<workflow::Claim>> LoadClaim(Conn& conn, std::string
 // ListClaims' statement for `filter`: the conditions that apply, in the order their values are
 // bound (filter fields in declaration order, then the page key, then the limit).
 std::string ListClaimsSql(const Dialect& dialect, const ClaimFilter& filter, bool has_key);
+
+// ListClaimsOfWorkflow's and CountClaimsOfWorkflow's statements for `states` states (0: every
+// state): bound name, version, then (listing only) the id after which to start, then each
+// state as :s<i>, then (listing only) the limit.
+std::string ListClaimsOfWorkflowSql(const Dialect& dialect, size_t states);
+std::string CountClaimsOfWorkflowSql(const Dialect& dialect, size_t states);
+
+// Adds their timers to `claims` (at most a page of them), in one statement.
+absl::Status LoadTimersOfClaims(Conn& conn, std::vector<workflow::Claim>& claims);
 
 }  // namespace claims::storage::internal

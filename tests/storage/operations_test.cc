@@ -161,13 +161,16 @@ TEST_P(DatabaseTest, ListAndDueTimerQueriesUseTheirIndexes) {
   EXPECT_THAT(by_name["list_deadline_before"].indexes, Contains("claims_by_deadline"));
   EXPECT_THAT(by_name["list_created_window"].indexes, Contains("claims_by_create"));
   EXPECT_THAT(by_name["list_all"].indexes, Contains("claims_by_create"));
+  EXPECT_THAT(by_name["workflow_claims"].indexes, Contains("claims_by_workflow"));
+  EXPECT_THAT(by_name["count_workflow_claims"].indexes, Contains("claims_by_workflow"));
   EXPECT_THAT(by_name["due_timers"].indexes, Contains("timers_by_next_fire"));
   EXPECT_THAT(by_name["history_page"].indexes, Contains("PRIMARY"));
   EXPECT_THAT(by_name["events_after"].indexes, Contains("events_by_sequence"));
   EXPECT_THAT(by_name["partition_events_after"].indexes, Contains("events_by_partition"));
-  for (const char* name : {"list_by_partner", "list_by_state", "list_by_partner_state",
-                           "list_partner_breached", "list_created_window", "list_all", "due_timers",
-                           "history_page", "events_after", "partition_events_after"}) {
+  for (const char* name :
+       {"list_by_partner", "list_by_state", "list_by_partner_state", "list_partner_breached",
+        "list_created_window", "list_all", "workflow_claims", "due_timers", "history_page",
+        "events_after", "partition_events_after"}) {
     EXPECT_THAT(by_name[name].plan, Not(Contains("filesort"))) << name;
     EXPECT_THAT(absl::StrJoin(by_name[name].plan, "\n"), Not(HasSubstr("TEMP B-TREE")))
         << name << ": the order comes from the index";

@@ -4,10 +4,20 @@
 
 namespace claims::workflow::internal {
 
+namespace {
+
+// Built once: a calendar precomputes a century of business days, and an index is built per
+// engine and per claim whose timers are replayed (workflow/version_change.h).
+const BusinessCalendar& DefaultCalendar() {
+  static const BusinessCalendar* const calendar = new BusinessCalendar(
+      "utc", "UTC", absl::UTCTimeZone(), {absl::Weekday::saturday, absl::Weekday::sunday}, {});
+  return *calendar;
+}
+
+}  // namespace
+
 EngineIndex::EngineIndex(const Definition& definition)
-    : default_calendar_("utc", "UTC", absl::UTCTimeZone(),
-                        {absl::Weekday::saturday, absl::Weekday::sunday}, {}),
-      system_actor_{"system", {std::string(kSystemRole)}, std::string()} {
+    : system_actor_{"system", {std::string(kSystemRole)}, std::string()} {
   for (const CalendarDef& calendar : definition.calendars) {
     calendars_.emplace(Key(calendar.id), &calendar.calendar);
   }
@@ -115,7 +125,7 @@ Perspective EngineIndex::PerspectiveOf(const Actor& actor) const {
 
 const BusinessCalendar& EngineIndex::CalendarOrDefault(std::string_view id) const {
   auto it = calendars_.find(Key(id));
-  return it == calendars_.end() ? default_calendar_ : *it->second;
+  return it == calendars_.end() ? DefaultCalendar() : *it->second;
 }
 
 }  // namespace claims::workflow::internal

@@ -81,7 +81,6 @@ class EngineIndex {
   absl::flat_hash_map<absl::string_view, std::size_t> timer_by_id_;
   absl::flat_hash_map<absl::string_view, std::vector<uint8_t>> timer_rules_;
   std::vector<uint8_t> no_timer_rules_;
-  BusinessCalendar default_calendar_;
   Actor system_actor_;
   std::vector<const TransitionInfo*> no_transitions_;
 };
