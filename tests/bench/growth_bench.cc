@@ -214,7 +214,9 @@ class Filler {
       : templates_(std::move(templates)) {
     const storage::internal::ConnectionTarget target =
         Must(storage::internal::ParseStorageUrl(url, true), "database URL");
-    storage::internal::OpenSession(session_, target, absl::Minutes(30));
+    // Counting 70 million history rows at 10M claims takes longer than the I/O timeout claimsd
+    // uses, after which the client drops the connection mid-query.
+    storage::internal::OpenSession(session_, target, absl::Minutes(30), absl::Hours(2));
     for (const char* table : {"claims", "history", "timers", "evidence", "comments", "events"}) {
       std::vector<std::string> columns(64);
       soci::rowset<std::string> rows = session_.prepare
