@@ -28,6 +28,7 @@
 #include "cli/workflows_commands.h"
 #include "workflow/business_calendar.h"
 #include "workflow/loader.h"
+#include "workflow/weekday_names.h"
 
 namespace claims::cli {
 namespace {
@@ -72,17 +73,6 @@ std::optional<VersionRef> ParseVersionRef(const std::string& given) {
   return ref;
 }
 
-std::optional<absl::Weekday> WeekdayFromName(const std::string& name) {
-  static const std::map<std::string, absl::Weekday> kDays = {
-      {"monday", absl::Weekday::monday},       {"tuesday", absl::Weekday::tuesday},
-      {"wednesday", absl::Weekday::wednesday}, {"thursday", absl::Weekday::thursday},
-      {"friday", absl::Weekday::friday},       {"saturday", absl::Weekday::saturday},
-      {"sunday", absl::Weekday::sunday}};
-  auto it = kDays.find(name);
-  if (it == kDays.end()) return std::nullopt;
-  return it->second;
-}
-
 absl::Time FromTimestamp(const google::protobuf::Timestamp& time) {
   return absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
 }
@@ -114,7 +104,7 @@ class DeadlineShifts {
       if (!absl::LoadTimeZone(calendar.time_zone(), &zone)) continue;
       std::set<absl::Weekday> weekend;
       for (const std::string& day : calendar.weekend()) {
-        if (auto weekday = WeekdayFromName(day)) weekend.insert(*weekday);
+        if (auto weekday = workflow::WeekdayFromName(day)) weekend.insert(*weekday);
       }
       std::set<absl::CivilDay> holidays;
       for (const std::string& date : calendar.holidays()) {

@@ -12,6 +12,7 @@
 #include "workflow/internal/text.h"
 #include "workflow/internal/yaml_reader.h"
 #include "workflow/validator.h"
+#include "workflow/weekday_names.h"
 
 namespace claims::workflow {
 
@@ -347,19 +348,14 @@ class Loader {
     if (const YAML::Node* weekend = map.Required("weekend")) {
       const std::string path = map.Path("weekend");
       if (reader.ExpectSequence(*weekend, path, "weekday names")) {
-        static constexpr std::pair<std::string_view, absl::Weekday> kDays[] = {
-            {"monday", absl::Weekday::monday},       {"tuesday", absl::Weekday::tuesday},
-            {"wednesday", absl::Weekday::wednesday}, {"thursday", absl::Weekday::thursday},
-            {"friday", absl::Weekday::friday},       {"saturday", absl::Weekday::saturday},
-            {"sunday", absl::Weekday::sunday}};
         std::vector<std::string_view> names;
-        for (const auto& [name, unused] : kDays) names.push_back(name);
+        for (const auto& [name, unused] : kWeekdayNames) names.push_back(name);
         for (std::size_t i = 0; i < weekend->size(); ++i) {
           const YAML::Node day = (*weekend)[i];
           std::optional<std::string> text = reader.String(day, Sub(path, i));
           if (!text.has_value()) continue;
           bool found = false;
-          for (const auto& [name, weekday] : kDays) {
+          for (const auto& [name, weekday] : kWeekdayNames) {
             if (name == *text) {
               parts.weekend.insert(weekday);
               found = true;

@@ -11,6 +11,7 @@
 #include "workflow/internal/suggest.h"
 #include "workflow/internal/text.h"
 #include "workflow/version_change.h"
+#include "workflow/weekday_names.h"
 
 namespace claims::workflow {
 namespace {
@@ -104,26 +105,6 @@ void EventsChange(std::string_view what, const std::vector<EventDef>& before,
   for (const EventDef& event : before) before_texts.push_back(EventText(event));
   for (const EventDef& event : after) after_texts.push_back(EventText(event));
   ListChange(what, before_texts, after_texts, details);
-}
-
-std::string WeekdayName(absl::Weekday day) {
-  switch (day) {
-    case absl::Weekday::monday:
-      return "monday";
-    case absl::Weekday::tuesday:
-      return "tuesday";
-    case absl::Weekday::wednesday:
-      return "wednesday";
-    case absl::Weekday::thursday:
-      return "thursday";
-    case absl::Weekday::friday:
-      return "friday";
-    case absl::Weekday::saturday:
-      return "saturday";
-    case absl::Weekday::sunday:
-      return "sunday";
-  }
-  return "unknown";
 }
 
 std::vector<std::string> StateDetails(const StateDef& before, const StateDef& after) {
@@ -222,7 +203,7 @@ std::vector<std::string> CalendarDetails(const CalendarDef& before, const Calend
   ValueChange("time_zone", b.zone_name(), a.zone_name(), details);
   auto weekend = [](const BusinessCalendar& calendar) {
     std::vector<std::string> days;
-    for (absl::Weekday day : calendar.weekend()) days.push_back(WeekdayName(day));
+    for (absl::Weekday day : calendar.weekend()) days.push_back(std::string(WeekdayName(day)));
     return days;
   };
   ListChange("weekend", weekend(b), weekend(a), details);

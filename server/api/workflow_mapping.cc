@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/api/proto_mapping.h"
 #include "workflow/display.h"
+#include "workflow/weekday_names.h"
 
 namespace claims::server {
 namespace {
@@ -19,26 +20,6 @@ v1::Requirement ToProto(workflow::Requirement requirement) {
       return v1::REQUIREMENT_FORBIDDEN;
   }
   return v1::REQUIREMENT_UNSPECIFIED;
-}
-
-const char* WeekdayName(absl::Weekday day) {
-  switch (day) {
-    case absl::Weekday::monday:
-      return "monday";
-    case absl::Weekday::tuesday:
-      return "tuesday";
-    case absl::Weekday::wednesday:
-      return "wednesday";
-    case absl::Weekday::thursday:
-      return "thursday";
-    case absl::Weekday::friday:
-      return "friday";
-    case absl::Weekday::saturday:
-      return "saturday";
-    case absl::Weekday::sunday:
-      return "sunday";
-  }
-  return "";
 }
 
 // The calendar a timer or guard counts on: the one it names, else the definition's first (as
@@ -191,7 +172,8 @@ void ToProto(const workflow::Definition& definition, v1::Workflow* out) {
     v1::WorkflowCalendar* c = out->add_calendars();
     c->set_id(calendar.id);
     c->set_time_zone(calendar.calendar.zone_name());
-    for (absl::Weekday day : calendar.calendar.weekend()) c->add_weekend(WeekdayName(day));
+    for (absl::Weekday day : calendar.calendar.weekend())
+      c->add_weekend(std::string(workflow::WeekdayName(day)));
     for (absl::CivilDay day : calendar.calendar.holidays()) {
       c->add_holidays(absl::FormatCivilTime(day));
     }
