@@ -63,6 +63,32 @@ std::vector<std::string> RunningStates(const workflow::Definition& definition) {
   return states;
 }
 
+// One page of the running claims of `definition`'s version from `page_token` on, with the
+// token of the next page (empty on the last): one claim more than the page is read to know
+// whether there is a next one.
+struct RunningPage {
+  std::vector<workflow::Claim> claims;
+  std::string next_page_token;
+};
+absl::StatusOr<RunningPage> ListRunning(storage::Repository& repository,
+                                        const workflow::Definition& definition, int page_size,
+                                        std::string_view page_token) {
+  absl::StatusOr<int> size = PageSize(page_size);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<std::string> after_id = ClaimIdOfToken(page_token);
+  if (!after_id.ok()) return after_id.status();
+  absl::StatusOr<std::vector<workflow::Claim>> listed = repository.ListClaimsOfWorkflow(
+      definition.name, definition.version, RunningStates(definition), *after_id, *size + 1);
+  if (!listed.ok()) return listed.status();
+  RunningPage page;
+  page.claims = *std::move(listed);
+  if (static_cast<int>(page.claims.size()) > *size) {
+    page.claims.pop_back();
+    page.next_page_token = TokenAfter(page.claims.back().id);
+  }
+  return page;
+}
+
 bool IsRunning(const workflow::Definition& definition, std::string_view state) {
   const workflow::StateDef* s = definition.FindState(state);
   return s != nullptr && !s->terminal;
@@ -146,20 +172,12 @@ absl::StatusOr<ClaimChangePage> WorkflowChanges::LiveImpact(const workflow::Defi
                                                             const workflow::Definition& after,
                                                             int page_size,
                                                             std::string_view page_token) {
-  absl::StatusOr<int> size = PageSize(page_size);
-  if (!size.ok()) return size.status();
-  absl::StatusOr<std::string> after_id = ClaimIdOfToken(page_token);
-  if (!after_id.ok()) return after_id.status();
-  absl::StatusOr<std::vector<workflow::Claim>> listed = repository_.ListClaimsOfWorkflow(
-      before.name, before.version, RunningStates(before), *after_id, *size + 1);
+  absl::StatusOr<RunningPage> listed = ListRunning(repository_, before, page_size, page_token);
   if (!listed.ok()) return listed.status();
 
   ClaimChangePage page;
-  if (static_cast<int>(listed->size()) > *size) {
-    listed->pop_back();
-    page.next_page_token = TokenAfter(listed->back().id);
-  }
-  for (const workflow::Claim& listed_claim : *listed) {
+  page.next_page_token = listed->next_page_token;
+  for (const workflow::Claim& listed_claim : listed->claims) {
     absl::StatusOr<ClaimWithHistory> loaded = LoadWithHistory(repository_, listed_claim.id);
     if (!loaded.ok()) return loaded.status();
     const workflow::Claim& claim = loaded->claim;
@@ -330,23 +348,15 @@ absl::StatusOr<ClaimChangePage> WorkflowChanges::RecomputeDeadlines(std::string_
                                                                     int64_t version, bool dry_run,
                                                                     int page_size,
                                                                     std::string_view page_token) {
-  absl::StatusOr<int> size = PageSize(page_size);
-  if (!size.ok()) return size.status();
-  absl::StatusOr<std::string> after_id = ClaimIdOfToken(page_token);
-  if (!after_id.ok()) return after_id.status();
   auto engine = registry_.Get(workflow, version);
   if (!engine.ok()) return engine.status();
   const workflow::Definition& definition = (*engine)->definition();
-  absl::StatusOr<std::vector<workflow::Claim>> listed = repository_.ListClaimsOfWorkflow(
-      workflow, version, RunningStates(definition), *after_id, *size + 1);
+  absl::StatusOr<RunningPage> listed = ListRunning(repository_, definition, page_size, page_token);
   if (!listed.ok()) return listed.status();
 
   ClaimChangePage page;
-  if (static_cast<int>(listed->size()) > *size) {
-    listed->pop_back();
-    page.next_page_token = TokenAfter(listed->back().id);
-  }
-  for (const workflow::Claim& listed_claim : *listed) {
+  page.next_page_token = listed->next_page_token;
+  for (const workflow::Claim& listed_claim : listed->claims) {
     ++page.examined;
     for (int attempt = 0;; ++attempt) {
       absl::StatusOr<ClaimWithHistory> loaded = LoadWithHistory(repository_, listed_claim.id);

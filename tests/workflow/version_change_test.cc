@@ -23,6 +23,7 @@
 #include "workflow/decision.h"
 #include "workflow/engine.h"
 #include "workflow/loader.h"
+#include "workflow/simulation.h"
 
 namespace claims::workflow {
 namespace {
@@ -254,26 +255,10 @@ const Actor kPartner{"bill", {"billing_admin"}, "partner-1"};
 const Actor kReviewer{"rita", {"reviewer"}, ""};
 const Actor kCustomer{"cora", {"customer"}, ""};
 
-std::string StatusName(TimerStatus status) {
-  switch (status) {
-    case TimerStatus::kArmed:
-      return "armed";
-    case TimerStatus::kPaused:
-      return "paused";
-    case TimerStatus::kBreached:
-      return "breached";
-    case TimerStatus::kFired:
-      return "fired";
-    case TimerStatus::kCancelled:
-      return "cancelled";
-  }
-  return "?";
-}
-
 std::string TimersText(const std::vector<TimerInstance>& timers) {
   std::string out;
   for (const TimerInstance& t : timers) {
-    absl::StrAppend(&out, t.name, " ", StatusName(t.status), " started ",
+    absl::StrAppend(&out, t.name, " ", std::string(TimerStatusName(t.status)), " started ",
                     absl::FormatTime(t.started_at), " due ", absl::FormatTime(t.due_at), " warn ",
                     absl::FormatTime(t.warn_at), t.warned ? " warned" : "", " remaining ",
                     absl::FormatDuration(t.remaining), "\n");
