@@ -384,24 +384,34 @@ absl::StatusOr<v1::DiffWorkflowVersionsResponse> WorkflowsApi::DiffWorkflowVersi
   return out;
 }
 
+absl::StatusOr<WorkflowsApi::RunningChangeTarget> WorkflowsApi::ResolveRunningChange(
+    const Caller& caller, const std::string& name, int32_t page_size, const char* rpc) {
+  RunningChangeTarget target;
+  absl::StatusOr<VersionName> parsed = ParseName(name, "name", /*version_required=*/true);
+  if (!parsed.ok()) return parsed.status();
+  target.name = *std::move(parsed);
+  absl::StatusOr<int> size = PageSize(page_size);
+  if (!size.ok()) return size.status();
+  target.page_size = *size;
+  auto found = Find(target.name);
+  if (!found.ok()) return found.status();
+  if (absl::Status allowed = RequireReviewer(caller, found->second->definition(), rpc);
+      !allowed.ok()) {
+    return allowed;
+  }
+  return target;
+}
+
 absl::StatusOr<v1::MigrateClaimsResponse> WorkflowsApi::MigrateClaims(
     const Caller& caller, const v1::MigrateClaimsRequest& req) {
   if (absl::Status limits = CheckRequestLimits(req, 0); !limits.ok()) return limits;
-  absl::StatusOr<VersionName> name = ParseName(req.name(), "name", /*version_required=*/true);
-  if (!name.ok()) return name.status();
-  absl::StatusOr<int> page_size = PageSize(req.page_size());
-  if (!page_size.ok()) return page_size.status();
-  auto found = Find(*name);
-  if (!found.ok()) return found.status();
-  const workflow::Definition& target = found->second->definition();
-  if (absl::Status allowed = RequireReviewer(caller, target, "MigrateClaims"); !allowed.ok()) {
-    return allowed;
-  }
+  absl::StatusOr<RunningChangeTarget> target =
+      ResolveRunningChange(caller, req.name(), req.page_size(), "MigrateClaims");
+  if (!target.ok()) return target.status();
+  const VersionName& name = target->name;
   absl::StatusOr<MigrationRun> run =
-      changes_.Migrate(name->workflow, name->version, req.validate_only(), *page_size);
-  if (!run.ok()) {
-    return ChangeError(run.status(), FormatVersionName(name->workflow, name->version));
-  }
+      changes_.Migrate(name.workflow, name.version, req.validate_only(), target->page_size);
+  if (!run.ok()) return ChangeError(run.status(), FormatVersionName(name.workflow, name.version));
   v1::MigrateClaimsResponse out;
   out.set_from_version(run->from_version);
   out.set_to_version(run->to_version);
@@ -415,22 +425,13 @@ absl::StatusOr<v1::MigrateClaimsResponse> WorkflowsApi::MigrateClaims(
 absl::StatusOr<v1::RecomputeDeadlinesResponse> WorkflowsApi::RecomputeDeadlines(
     const Caller& caller, const v1::RecomputeDeadlinesRequest& req) {
   if (absl::Status limits = CheckRequestLimits(req, 0); !limits.ok()) return limits;
-  absl::StatusOr<VersionName> name = ParseName(req.name(), "name", /*version_required=*/true);
-  if (!name.ok()) return name.status();
-  absl::StatusOr<int> page_size = PageSize(req.page_size());
-  if (!page_size.ok()) return page_size.status();
-  auto found = Find(*name);
-  if (!found.ok()) return found.status();
-  if (absl::Status allowed =
-          RequireReviewer(caller, found->second->definition(), "RecomputeDeadlines");
-      !allowed.ok()) {
-    return allowed;
-  }
+  absl::StatusOr<RunningChangeTarget> target =
+      ResolveRunningChange(caller, req.name(), req.page_size(), "RecomputeDeadlines");
+  if (!target.ok()) return target.status();
+  const VersionName& name = target->name;
   absl::StatusOr<ClaimChangePage> page = changes_.RecomputeDeadlines(
-      name->workflow, name->version, req.dry_run(), *page_size, req.page_token());
-  if (!page.ok()) {
-    return ChangeError(page.status(), FormatVersionName(name->workflow, name->version));
-  }
+      name.workflow, name.version, req.dry_run(), target->page_size, req.page_token());
+  if (!page.ok()) return ChangeError(page.status(), FormatVersionName(name.workflow, name.version));
   v1::RecomputeDeadlinesResponse out;
   out.set_claims_examined(page->examined);
   out.set_claims_changed(req.dry_run() ? page->with_moved_deadlines : page->changed);

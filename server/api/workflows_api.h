@@ -48,6 +48,17 @@ class WorkflowsApi {
   absl::StatusOr<std::pair<storage::WorkflowRecord, std::shared_ptr<const workflow::Engine>>> Find(
       const VersionName& name);
 
+  // What a request that changes one published version's running claims names, checked in the
+  // order every such RPC checks it: the name, the page size, that the version is published,
+  // then that `caller` reviews it (so a partner learns nothing of versions it may not touch).
+  struct RunningChangeTarget {
+    VersionName name;
+    int page_size = 0;
+  };
+  absl::StatusOr<RunningChangeTarget> ResolveRunningChange(const Caller& caller,
+                                                           const std::string& name,
+                                                           int32_t page_size, const char* rpc);
+
   // One side of a diff: a published version (engine set) or YAML text that validated
   // (definition and source set).
   struct DiffSide {
