@@ -69,6 +69,12 @@ struct ClaimDetails {
   bool more_history = false;
 };
 
+// A claim of one workflow version as its index holds it, for paging through the version.
+struct ClaimOfWorkflow {
+  std::string id;
+  std::string state;
+};
+
 // Which part of a claim's history GetClaimDetails reads: a keyset range over the per-claim
 // sequence, so a page deep into a long history costs what the first one does.
 struct HistoryRange {
@@ -175,13 +181,15 @@ class Repository {
                                                std::string_view page_token) = 0;
 
   // The claims of workflow `name` version `version` whose state is one of `states` (every
-  // claim of that version when `states` is empty), with their timers, by id ascending: those
-  // with an id greater than `after_claim_id` ("" starts at the first), at most `limit`. A
-  // keyset over claims_by_workflow, so a page deep into the version costs what the first one
-  // does. The repository does not know which states are terminal: a caller that wants the
-  // running claims passes the definition's non-terminal states. INVALID_ARGUMENT for a
-  // non-positive limit or one above 1000.
-  virtual absl::StatusOr<std::vector<workflow::Claim>> ListClaimsOfWorkflow(
+  // claim of that version when `states` is empty), by id ascending: those with an id greater
+  // than `after_claim_id` ("" starts at the first), at most `limit`. Read from the
+  // claims_by_workflow index alone, as a keyset, so a page deep into the version costs what
+  // the first one does and no claim row is read: a caller that changes claims reads each one
+  // whole anyway, under the version it guards its write with. The repository does not know
+  // which states are terminal: a caller that wants the running claims passes the
+  // definition's non-terminal states. INVALID_ARGUMENT for a non-positive limit or one above
+  // 1000.
+  virtual absl::StatusOr<std::vector<ClaimOfWorkflow>> ListClaimsOfWorkflow(
       std::string_view name, int64_t version, const std::vector<std::string>& states,
       std::string_view after_claim_id, int limit) = 0;
 

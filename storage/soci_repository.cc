@@ -375,6 +375,8 @@ void SummarizeMySqlPlan(const nlohmann::json& node, QueryPlan* out) {
         out->indexes.push_back(key);
       }
       if (node.contains("rows")) absl::StrAppend(&line, " rows=", node["rows"].dump());
+      // Every column the statement needs is in the index: no row is read.
+      if (node.value("using_index", false)) absl::StrAppend(&line, " index-only");
       out->plan.push_back(line);
     } else if (node.contains("message")) {
       out->plan.push_back(node.value("message", ""));

@@ -78,9 +78,10 @@ struct QueryPlan {
                      // "workflow_claims", "count_workflow_claims", "due_timers", "next_timer_due",
                      // "get_claim", "history_page", "events_after", "partition_events_after"
   std::string sql;
-  // One line per table access: MySQL's EXPLAIN FORMAT=JSON reduced to table, access type, key
-  // and row estimate (plus "filesort" when the order is not read from an index); SQLite's
-  // EXPLAIN QUERY PLAN detail lines.
+  // One line per table access: MySQL's EXPLAIN FORMAT=JSON reduced to table, access type, key,
+  // row estimate and "index-only" when no row is read (plus "filesort" when the order is not
+  // read from an index); SQLite's EXPLAIN QUERY PLAN detail lines ("COVERING INDEX" when no row
+  // is read).
   std::vector<std::string> plan;
   std::vector<std::string> indexes;  // the indexes the plan reads
 };

@@ -67,7 +67,7 @@ std::vector<std::string> RunningStates(const workflow::Definition& definition) {
 // token of the next page (empty on the last): one claim more than the page is read to know
 // whether there is a next one.
 struct RunningPage {
-  std::vector<workflow::Claim> claims;
+  std::vector<storage::ClaimOfWorkflow> claims;
   std::string next_page_token;
 };
 absl::StatusOr<RunningPage> ListRunning(storage::Repository& repository,
@@ -77,7 +77,7 @@ absl::StatusOr<RunningPage> ListRunning(storage::Repository& repository,
   if (!size.ok()) return size.status();
   absl::StatusOr<std::string> after_id = ClaimIdOfToken(page_token);
   if (!after_id.ok()) return after_id.status();
-  absl::StatusOr<std::vector<workflow::Claim>> listed = repository.ListClaimsOfWorkflow(
+  absl::StatusOr<std::vector<storage::ClaimOfWorkflow>> listed = repository.ListClaimsOfWorkflow(
       definition.name, definition.version, RunningStates(definition), *after_id, *size + 1);
   if (!listed.ok()) return listed.status();
   RunningPage page;
@@ -177,7 +177,7 @@ absl::StatusOr<ClaimChangePage> WorkflowChanges::LiveImpact(const workflow::Defi
 
   ClaimChangePage page;
   page.next_page_token = listed->next_page_token;
-  for (const workflow::Claim& listed_claim : listed->claims) {
+  for (const storage::ClaimOfWorkflow& listed_claim : listed->claims) {
     absl::StatusOr<ClaimWithHistory> loaded = LoadWithHistory(repository_, listed_claim.id);
     if (!loaded.ok()) return loaded.status();
     const workflow::Claim& claim = loaded->claim;
@@ -247,10 +247,10 @@ absl::StatusOr<MigrationRun> WorkflowChanges::Migrate(std::string_view workflow,
     stranded_count = *count;
   }
   if (stranded_count > 0) {
-    absl::StatusOr<std::vector<workflow::Claim>> first = repository_.ListClaimsOfWorkflow(
+    absl::StatusOr<std::vector<storage::ClaimOfWorkflow>> first = repository_.ListClaimsOfWorkflow(
         workflow, from_version, unplaced, "", static_cast<int>(kStrandedNamed));
     if (!first.ok()) return first.status();
-    for (const workflow::Claim& c : *first) stranded_named.emplace_back(c.id, c.state);
+    for (const storage::ClaimOfWorkflow& c : *first) stranded_named.emplace_back(c.id, c.state);
     for (const std::string& state : unplaced) {
       absl::StatusOr<int64_t> in_state =
           repository_.CountClaimsOfWorkflow(workflow, from_version, {state});
@@ -286,11 +286,11 @@ absl::StatusOr<MigrationRun> WorkflowChanges::Migrate(std::string_view workflow,
   run.to_version = to_version;
   // Migrated claims leave the old version's listing, so every call starts at its front: a
   // second call, or another replica, continues with whatever is still there.
-  absl::StatusOr<std::vector<workflow::Claim>> listed =
+  absl::StatusOr<std::vector<storage::ClaimOfWorkflow>> listed =
       repository_.ListClaimsOfWorkflow(workflow, from_version, running, "", *size);
   if (!listed.ok()) return listed.status();
   bool wrote = false;
-  for (const workflow::Claim& listed_claim : *listed) {
+  for (const storage::ClaimOfWorkflow& listed_claim : *listed) {
     for (int attempt = 0;; ++attempt) {
       absl::StatusOr<ClaimWithHistory> loaded = LoadWithHistory(repository_, listed_claim.id);
       if (!loaded.ok()) return loaded.status();
@@ -356,7 +356,7 @@ absl::StatusOr<ClaimChangePage> WorkflowChanges::RecomputeDeadlines(std::string_
 
   ClaimChangePage page;
   page.next_page_token = listed->next_page_token;
-  for (const workflow::Claim& listed_claim : listed->claims) {
+  for (const storage::ClaimOfWorkflow& listed_claim : listed->claims) {
     ++page.examined;
     for (int attempt = 0;; ++attempt) {
       absl::StatusOr<ClaimWithHistory> loaded = LoadWithHistory(repository_, listed_claim.id);

@@ -208,9 +208,11 @@ inline constexpr std::string_view kCondAfterKey =
 inline constexpr std::string_view kListClaimsOrder =
     " ORDER BY create_time DESC, id DESC LIMIT :limit";
 
-// ListClaimsOfWorkflow: kSelectClaimsPrefix with the claims_by_workflow hint, then
+// ListClaimsOfWorkflow: kSelectClaimsOfWorkflowPrefix with the claims_by_workflow hint, then
 // kCondWorkflow, " AND state IN (" placeholders ")" when states are given, kListByIdOrder. The
-// state filter is read from the index (state is its last column), the order is its id order.
+// index (workflow_name, workflow_version, id, state) covers all of it: the state filter and the
+// columns come from it, the order is its id order, and no claim row is read.
+inline constexpr std::string_view kSelectClaimsOfWorkflowPrefix = "SELECT id, state FROM claims";
 inline constexpr std::string_view kCondWorkflow =
     " WHERE workflow_name = :workflow_name AND workflow_version = :workflow_version "
     "AND id > :after_id";

@@ -175,8 +175,9 @@ std::string StateList(size_t states) {
 }  // namespace
 
 std::string ListClaimsOfWorkflowSql(const Dialect& dialect, size_t states) {
-  return absl::StrCat(dialect.select_claims_prefix, dialect.index_hint_prefix, "claims_by_workflow",
-                      dialect.index_hint_suffix, Av(kCondWorkflow), StateList(states),
+  return absl::StrCat(Av(kSelectClaimsOfWorkflowPrefix), dialect.index_hint_prefix,
+                      "claims_by_workflow", dialect.index_hint_suffix, Av(kCondWorkflow),
+                      StateList(states),
                       Av(kListByIdOrder));
 }
 

@@ -72,7 +72,7 @@ class SociRepository final : public Repository {
   absl::StatusOr<ClaimPage> ListClaims(const ClaimFilter& filter, int page_size,
                                        std::string_view page_token) override;
   std::string PageTokenAfter(const workflow::Claim& claim) const override;
-  absl::StatusOr<std::vector<workflow::Claim>> ListClaimsOfWorkflow(
+  absl::StatusOr<std::vector<ClaimOfWorkflow>> ListClaimsOfWorkflow(
       std::string_view name, int64_t version, const std::vector<std::string>& states,
       std::string_view after_claim_id, int limit) override;
   absl::StatusOr<int64_t> CountClaimsOfWorkflow(std::string_view name, int64_t version,
