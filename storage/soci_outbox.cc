@@ -150,6 +150,7 @@ absl::StatusOr<EventPage> SociRepository::ReadOutbox(const EventQuery& query) {
     }
   }
   EventPage page;
+  const std::string sql = SelectEventsSql(dialect_, query.partition.has_value());
   RETURN_IF_ERROR(Transact("ReadOutbox", TxMode::kNone, [&](Conn& s) -> absl::Status {
     page = EventPage();
     OutboxEvent e;
@@ -160,8 +161,7 @@ absl::StatusOr<EventPage> SociRepository::ReadOutbox(const EventQuery& query) {
     st.Into(e.event.partner_id).Into(time).Into(attributes);
     if (query.partition.has_value()) st.Use(*query.partition);
     st.Use(query.after_sequence).Use(query.max_events);
-    for (bool more = st.Run(query.partition.has_value() ? kSelectPartitionEvents : kSelectEvents);
-         more; more = st.Fetch()) {
+    for (bool more = st.Run(sql); more; more = st.Fetch()) {
       e.event.time = DecodeTime(time);
       ASSIGN_OR_RETURN(e.event.attributes, DecodeAttributes(attributes));
       page.events.push_back(e);

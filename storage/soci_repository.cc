@@ -483,9 +483,9 @@ absl::StatusOr<std::vector<QueryPlan>> ExplainQueries(const StorageOptions& opti
       {"get_claim", dialect.select_claim, [&](Stmt& st) { st.Use(key_id); }},
       {"history_page", std::string(internal::kSelectHistoryRange),
        [&](Stmt& st) { st.Use(key_id).Use(after).Use(limit); }},
-      {"events_after", std::string(internal::kSelectEvents),
+      {"events_after", internal::SelectEventsSql(dialect, false),
        [&](Stmt& st) { st.Use(after).Use(batch); }},
-      {"partition_events_after", std::string(internal::kSelectPartitionEvents),
+      {"partition_events_after", internal::SelectEventsSql(dialect, true),
        [&](Stmt& st) { st.Use(partition).Use(after).Use(batch); }},
   };
 

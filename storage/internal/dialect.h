@@ -148,15 +148,17 @@ inline constexpr std::string_view kLockEventCounter =
 inline constexpr std::string_view kSelectPendingEvents =
     "SELECT id FROM events WHERE sequence IS NULL ORDER BY id LIMIT :limit";
 // ... "UPDATE events SET sequence = :base + FIELD(id, ids) WHERE id IN (ids)": the ids ascend,
-// so FIELD's position is the rank. By primary key only, so it locks just those rows.
+// so FIELD's position is the rank. By the unique key on id (migration 0007), so it locks
+// just those rows.
 inline constexpr std::string_view kSetEventCounter =
     "UPDATE event_counter SET last_sequence = :last WHERE id = 1";
-inline constexpr std::string_view kSelectEvents =
-    "SELECT sequence, partition_id, type, claim_id, partner_id, time, attributes FROM events "
-    "WHERE sequence > :after ORDER BY sequence LIMIT :max_events";
-inline constexpr std::string_view kSelectPartitionEvents =
-    "SELECT sequence, partition_id, type, claim_id, partner_id, time, attributes FROM events "
-    "WHERE partition_id = :partition AND sequence > :after ORDER BY sequence LIMIT :max_events";
+// Reading the outbox: kSelectEventsPrefix, the index hint, then one of the conditions.
+inline constexpr std::string_view kSelectEventsPrefix =
+    "SELECT sequence, partition_id, type, claim_id, partner_id, time, attributes FROM events";
+inline constexpr std::string_view kCondEventsAfter =
+    " WHERE sequence > :after ORDER BY sequence LIMIT :max_events";
+inline constexpr std::string_view kCondPartitionEventsAfter =
+    " WHERE partition_id = :partition AND sequence > :after ORDER BY sequence LIMIT :max_events";
 inline constexpr std::string_view kSelectPurgedThrough =
     "SELECT purged_through FROM event_counter WHERE id = 1";
 // Retention: the next oldest events, then the prefix of them older than the cut removed by

@@ -187,6 +187,13 @@ std::string CountClaimsOfWorkflowSql(const Dialect& dialect, size_t states) {
                       StateList(states));
 }
 
+std::string SelectEventsSql(const Dialect& dialect, bool one_partition) {
+  return absl::StrCat(Av(kSelectEventsPrefix), dialect.index_hint_prefix,
+                      one_partition ? "events_by_partition" : "events_by_sequence",
+                      dialect.index_hint_suffix,
+                      Av(one_partition ? kCondPartitionEventsAfter : kCondEventsAfter));
+}
+
 absl::Status LoadTimersOfClaims(Conn& conn, std::vector<Claim>& claims) {
   if (claims.empty()) return absl::OkStatus();
   std::map<std::string, size_t> index;

@@ -84,6 +84,11 @@ std::string ListClaimsSql(const Dialect& dialect, const ClaimFilter& filter, boo
 std::string ListClaimsOfWorkflowSql(const Dialect& dialect, size_t states);
 std::string CountClaimsOfWorkflowSql(const Dialect& dialect, size_t states);
 
+// The outbox read after a sequence, of every partition (events_by_sequence) or of one
+// (events_by_partition). The index is named: on MySQL the primary key starts with
+// partition_id too, and a range over it would read the partition's whole stretch and sort.
+std::string SelectEventsSql(const Dialect& dialect, bool one_partition);
+
 // Adds their timers to `claims` (at most a page of them), in one statement.
 absl::Status LoadTimersOfClaims(Conn& conn, std::vector<workflow::Claim>& claims);
 

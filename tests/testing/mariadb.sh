@@ -52,7 +52,8 @@ start() {
   if [ ! -d "$dir/data/mysql" ]; then
     rm -rf "$dir/data"
     mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
-      --skip-test-db --user="$(id -un)" >"$dir/install.log" 2>&1
+      --skip-test-db --user="$(id -un)" >"$dir/install.log" 2>&1 ||
+      { echo "mariadb: mariadb-install-db failed:" >&2; cat "$dir/install.log" >&2; exit 1; }
   fi
   # Its own temporary directory: a test or cleaner that empties /tmp must not delete the files
   # of an INSERT ... SELECT in flight (a 10M-claim fill died of that).

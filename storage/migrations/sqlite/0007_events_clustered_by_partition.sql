@@ -1,0 +1,4 @@
+-- MySQL's migration 0007 clusters the outbox by partition. SQLite keeps events in id (rowid)
+-- order: its AUTOINCREMENT needs the rowid key, the embedded default runs one server whose
+-- database file sits in the operating system's page cache, and retention bounds the table.
+-- Nothing to change; the version is kept so both backends number their schemas alike.
