@@ -177,8 +177,7 @@ std::string StateList(size_t states) {
 std::string ListClaimsOfWorkflowSql(const Dialect& dialect, size_t states) {
   return absl::StrCat(Av(kSelectClaimsOfWorkflowPrefix), dialect.index_hint_prefix,
                       "claims_by_workflow", dialect.index_hint_suffix, Av(kCondWorkflow),
-                      StateList(states),
-                      Av(kListByIdOrder));
+                      StateList(states), Av(kListByIdOrder));
 }
 
 std::string CountClaimsOfWorkflowSql(const Dialect& dialect, size_t states) {

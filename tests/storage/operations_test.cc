@@ -165,9 +165,10 @@ TEST_P(DatabaseTest, ListAndDueTimerQueriesUseTheirIndexes) {
   EXPECT_THAT(by_name["count_workflow_claims"].indexes, Contains("claims_by_workflow"));
   // Migration and the deadline recompute page through a version's claims from the index alone.
   for (const char* name : {"workflow_claims", "count_workflow_claims"}) {
-    EXPECT_THAT(absl::StrJoin(by_name[name].plan, "\n"),
-                HasSubstr(GetParam() == TestBackend::kMariaDb ? "key=claims_by_workflow"
-                                                              : "COVERING INDEX claims_by_workflow"))
+    EXPECT_THAT(
+        absl::StrJoin(by_name[name].plan, "\n"),
+        HasSubstr(GetParam() == TestBackend::kMariaDb ? "key=claims_by_workflow"
+                                                      : "COVERING INDEX claims_by_workflow"))
         << name;
     if (GetParam() == TestBackend::kMariaDb) {
       EXPECT_THAT(absl::StrJoin(by_name[name].plan, "\n"), HasSubstr("index-only")) << name;
