@@ -185,6 +185,34 @@ class SociRepository final : public Repository {
   // on a connection of their own.
   void RunCheckpoints();
   std::unique_ptr<soci::session> checkpoint_session_;
+  // Write transactions pass it while background checkpoints run; the checkpointer closes it
+  // for the one checkpoint that must see no commit arrive (RunCheckpoints). Closing stops new
+  // write transactions at once and waits only for those already inside.
+  class WriteGate {
+   public:
+    void Enter();
+    void Leave();
+    void Close();
+    void Open();
+
+   private:
+    absl::Mutex mu_;
+    int inside_ ABSL_GUARDED_BY(mu_) = 0;
+    bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  };
+  // Passes the gate for one write transaction, or does nothing when given none.
+  class GatePass {
+   public:
+    explicit GatePass(WriteGate* gate);
+    ~GatePass();
+    GatePass(const GatePass&) = delete;
+    GatePass& operator=(const GatePass&) = delete;
+
+   private:
+    WriteGate* gate_;
+  };
+  WriteGate write_gate_;
+  bool gate_writes_ = false;
   absl::Mutex checkpoint_mu_;
   bool stop_checkpoints_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
   std::thread checkpointer_;

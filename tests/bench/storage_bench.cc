@@ -10,7 +10,8 @@
 // Environment: CLAIMS_BENCH_MYSQL_URLS (label=url pairs separated by spaces, e.g.
 // "mariadb_durable=mysql://claims:claims@127.0.0.1:PORT/"; without it only SQLite runs),
 // CLAIMS_BENCH_DIR (where the SQLite file goes; default /tmp), CLAIMS_BENCH_SECONDS (per
-// measurement, default 1.5; each cell is measured twice per mode, alternating).
+// measurement, default 1.5; each cell is measured twice per mode, alternating),
+// CLAIMS_BENCH_TAIL_CALLS (calls of each SQLite tail run, default 10,000).
 
 #include <soci/soci.h>
 
@@ -331,7 +332,8 @@ class Bench {
         in::Stmt upd(conn);
         if (dialect.update_claim_returns_history_count) upd.Into(history_count);
         upd.Use(c.fields.mpn_id).Use(empty).Use(empty).Use(empty).Use(empty).Use(empty).Use(empty);
-        upd.Use(empty).Use(empty).Use(products).Use(empty).Use(c.state).Use(state_entered).Use(sla);
+        upd.Use(empty).Use(empty).Use(products).Use(empty).Use(c.workflow_version).Use(c.state);
+        upd.Use(state_entered).Use(sla);
         upd.Use(due).Use(evidence).Use(facts).Use(version).Use(now_us).Use(token).Use(one);
         upd.Use(c.id).Use(expected);
         const bool returned = upd.Run(dialect.update_claim);
@@ -422,7 +424,9 @@ int Main() {
 
   // The tail at one writer: checkpoints in the background (the default) against SQLite's
   // automatic checkpoint inside the COMMIT that crosses 1000 pages.
-  constexpr int kTailCalls = 10000;
+  const char* tail_env = std::getenv("CLAIMS_BENCH_TAIL_CALLS");
+  const int tail_calls = tail_env != nullptr ? std::atoi(tail_env) : 10000;
+  if (tail_calls < 100) Die("CLAIMS_BENCH_TAIL_CALLS must be at least 100");
   struct Tail {
     std::string mode;
     Latencies latencies;
@@ -434,7 +438,7 @@ int Main() {
     std::filesystem::path tail_file = dir / RandomName("claims_tail_").append(".db");
     tails.push_back(
         {mode,
-         Bench("sqlite", "sqlite:" + tail_file.string(), duration).Tail(kTailCalls, interval)});
+         Bench("sqlite", "sqlite:" + tail_file.string(), duration).Tail(tail_calls, interval)});
     remove_database(tail_file);
   }
   const std::string load_after = LoadAverage();
@@ -467,7 +471,7 @@ int Main() {
                                     c.backend, c.repository_tps / one_writer[c.backend]));
     }
   }
-  std::printf("\nsqlite, 1 writer, %d calls each\n%-26s %8s %8s %8s\n", kTailCalls, "mode",
+  std::printf("\nsqlite, 1 writer, %d calls each\n%-26s %8s %8s %8s\n", tail_calls, "mode",
               "p50 ms", "p99 ms", "max ms");
   std::string tail_json;
   for (const Tail& t : tails) {
@@ -476,7 +480,7 @@ int Main() {
     absl::StrAppend(&tail_json, tail_json.empty() ? "" : ",",
                     absl::StrFormat("{\"mode\":\"%s\",\"calls\":%d,\"p50_ms\":%.3f,"
                                     "\"p99_ms\":%.3f,\"max_ms\":%.2f}",
-                                    t.mode, kTailCalls, t.latencies.p50_ms, t.latencies.p99_ms,
+                                    t.mode, tail_calls, t.latencies.p50_ms, t.latencies.p99_ms,
                                     t.latencies.max_ms));
   }
   std::printf(
