@@ -41,8 +41,9 @@ struct StorageOptions {
   // SQLite files, with background checkpoints: the log's bound. A PASSIVE checkpoint never
   // empties the log while commits keep arriving, and only a writer that finds it empty starts
   // it over, so under steady writes it grew without end (750 MB in 10,000 calls). Past this
-  // size the thread makes a RESTART checkpoint: it waits for the commit in progress, copies the
-  // few frames left and starts the log over, holding writers for one database sync.
+  // size the thread holds new write transactions off, waits for those in progress and copies
+  // the few frames left, so the next writer starts the log over: writers wait for one short
+  // checkpoint and its syncs.
   int64_t sqlite_wal_restart_bytes = int64_t{64} * 1024 * 1024;
 };
 
