@@ -213,7 +213,7 @@ TEST(SqliteTest, InMemoryDatabaseWorks) {
 TEST(SqliteTest, CheckpointsRunInTheBackground) {
   StorageOptions options;
   options.url = testing::FreshSqliteUrl();
-  const std::string path = options.url.substr(std::string_view("sqlite:").size());
+  const std::string path = testing::SqliteFileOf(options.url);
   for (absl::Duration interval : {absl::ZeroDuration(), absl::Milliseconds(20)}) {
     testing::RemoveSqliteDatabase(options.url);
     options.sqlite_checkpoint_interval = interval;
@@ -247,7 +247,7 @@ TEST(SqliteTest, LogStaysBoundedUnderSteadyWrites) {
   options.url = testing::FreshSqliteUrl();
   options.sqlite_checkpoint_interval = absl::Milliseconds(20);
   options.sqlite_wal_restart_bytes = 512 * 1024;
-  const std::string log = options.url.substr(std::string_view("sqlite:").size()) + "-wal";
+  const std::string log = testing::SqliteFileOf(options.url) + "-wal";
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> repo, OpenSociRepository(options));
   // About 66,000 log frames (270 MB) in all: what an unbounded log holds at the end.
   constexpr int kClaims = 3000;

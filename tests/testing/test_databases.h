@@ -35,11 +35,17 @@ inline std::string FreshSqliteUrl() {
   return absl::StrCat("sqlite:", path.string());
 }
 
+// The file behind a "sqlite:PATH" URL such as FreshSqliteUrl()'s; empty for any other URL.
+inline std::string SqliteFileOf(std::string_view url) {
+  constexpr std::string_view kPrefix = "sqlite:";
+  if (url.substr(0, kPrefix.size()) != kPrefix) return "";
+  return std::string(url.substr(kPrefix.size()));
+}
+
 // Deletes the file behind a FreshSqliteUrl() and its WAL companions.
 inline void RemoveSqliteDatabase(std::string_view url) {
-  constexpr std::string_view kPrefix = "sqlite:";
-  if (url.substr(0, kPrefix.size()) != kPrefix) return;
-  std::string path(url.substr(kPrefix.size()));
+  const std::string path = SqliteFileOf(url);
+  if (path.empty()) return;
   std::error_code ignored;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
     std::filesystem::remove(path + suffix, ignored);
