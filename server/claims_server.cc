@@ -9,7 +9,10 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "server/tls.h"
 #include "spdlog/spdlog.h"
 #include "storage/soci_repository.h"
@@ -57,6 +60,10 @@ class HealthPortOnly final : public grpc::CallbackGenericService {
 
 absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     const config::ServerConfig& config, std::unique_ptr<Clock> clock) {
+  // Debian builds Abseil without NDEBUG, which leaves its deadlock detection on: every
+  // absl::Mutex acquisition, gRPC's own included, then records lock order in one global graph
+  // under one global lock. That is a debugging aid with a cost on every call of every thread.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::unique_ptr<ClaimsServer> server(new ClaimsServer());
   server->config_ = config;
   // First, so that a key that cannot be used stops start-up before anything is opened.
@@ -143,7 +150,11 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   server->logic_ = std::make_unique<ClaimsLogic>(
       *server->repository_, *server->workflows_, *server->clock_, *server->authenticator_,
       logic_options, [scheduler, events](const workflow::Decision& decision) {
-        if (!decision.timers.empty()) scheduler->Wake();
+        absl::Time fire_at = absl::InfiniteFuture();
+        for (const workflow::TimerInstance& timer : decision.timers) {
+          fire_at = std::min(fire_at, timer.NextFireAt());
+        }
+        if (fire_at != absl::InfiniteFuture()) scheduler->WakeFor(fire_at);
         if (!decision.events.empty()) events->Notify();
       });
   if (server->manual_clock_ != nullptr) {

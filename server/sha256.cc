@@ -1,9 +1,22 @@
 #include "server/sha256.h"
 
 namespace claims::server {
+namespace {
+
+// OpenSSL 3 looks EVP_sha256() up in its provider tables, under locks, on every
+// EVP_DigestInit_ex; fetched once, the digest is shared by every thread for the process's life.
+const EVP_MD* Sha256Digest() {
+  static const EVP_MD* const digest = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return digest;
+}
+
+}  // namespace
 
 Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(ctx_, Sha256Digest(), nullptr);
 }
 
 Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(ctx_); }

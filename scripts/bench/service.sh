@@ -15,5 +15,6 @@ db_dir="$build/bench-mariadb.$$"
 source scripts/lib/bench_mariadb.sh
 start_bench_mariadb "$db_dir" CLAIMS_MARIADB_DURABLE=1
 
-CLAIMS_BENCH_MYSQL_URL=$(cat "$db_dir/url") CLAIMS_BENCH_DIR="$db_dir" CLAIMS_SOURCE_DIR=$PWD \
+CLAIMS_BENCH_MYSQL_URL=$(cat "$db_dir/url") CLAIMS_BENCH_DB_PID=$(cat "$db_dir/pid") \
+  CLAIMS_BENCH_DIR="$db_dir" CLAIMS_SOURCE_DIR=$PWD \
   "$build/tests/bench/service_bench" "$@"

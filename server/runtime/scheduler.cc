@@ -53,6 +53,24 @@ void TimerScheduler::Wake() {
   wake_.notify_all();
 }
 
+void TimerScheduler::WakeFor(absl::Time fire_at) {
+  {
+    std::lock_guard lock(mu_);
+    if (planned_sweep_ == absl::InfinitePast()) {
+      armed_while_planning_ = std::min(armed_while_planning_, fire_at);
+      return;
+    }
+    if (fire_at >= planned_sweep_) return;
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+absl::Time TimerScheduler::PlannedSweep() {
+  std::lock_guard lock(mu_);
+  return planned_sweep_;
+}
+
 absl::StatusOr<int> TimerScheduler::RunOnce() {
   int total = 0;
   for (;;) {
@@ -137,10 +155,17 @@ void TimerScheduler::Loop() {
       }
     }
     std::unique_lock lock(mu_);
+    // A timer armed while this pass swept and planned may not be in what NextTimerDue read.
+    if (armed_while_planning_ != absl::InfiniteFuture()) {
+      sleep = std::clamp(armed_while_planning_ - clock_.Now(), absl::ZeroDuration(), sleep);
+    }
+    planned_sweep_ = clock_.Now() + sleep;
     wake_.wait_for(lock, absl::ToChronoMilliseconds(sleep) + std::chrono::milliseconds(1),
                    [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || woken_; });
     if (stopping_) return;
     woken_ = false;
+    planned_sweep_ = absl::InfinitePast();
+    armed_while_planning_ = absl::InfiniteFuture();
   }
 }
 

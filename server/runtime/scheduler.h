@@ -43,8 +43,15 @@ class TimerScheduler {
   // When the earliest armed timer next needs a sweep (Repository::NextTimerDue).
   absl::StatusOr<absl::Time> NextTimerDue() { return repository_.NextTimerDue(); }
 
-  // A decision armed a timer or the clock moved: re-plan the sleep now.
+  // The clock moved or deadlines moved in bulk: sweep and re-plan the sleep now.
   void Wake();
+  // A decision armed a timer that needs a sweep at `fire_at`: wakes the loop only if that is
+  // before the sweep it already plans. Decisions arm timers on most calls, days ahead; waking
+  // for each would run a sweep and a NextTimerDue query per call under load.
+  void WakeFor(absl::Time fire_at);
+
+  // When the sleeping loop next sweeps, by the clock; InfinitePast while it sweeps or plans.
+  absl::Time PlannedSweep();
 
  private:
   void Loop();
@@ -58,6 +65,11 @@ class TimerScheduler {
   std::condition_variable wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  // When the sleeping loop will next sweep; InfinitePast while it sweeps and plans, when
+  // WakeFor only records the time in armed_while_planning_ for the plan to take into account
+  // (the sweep's NextTimerDue may have read before that timer's commit).
+  absl::Time planned_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time armed_while_planning_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::thread thread_;
 };
 

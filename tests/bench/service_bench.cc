@@ -44,10 +44,13 @@
 // Environment: CLAIMS_BENCH_MYSQL_URL (server URL, e.g. mysql://claims:claims@127.0.0.1:PORT/;
 // without it only SQLite runs), CLAIMS_BENCH_DIR (where the SQLite file goes; default /tmp),
 // CLAIMS_BENCH_SECONDS (per measurement, default 1.5; each cell is measured twice per mode,
-// alternating), CLAIMS_SOURCE_DIR (the repository root, for config/workflows; default ".").
+// alternating), CLAIMS_SOURCE_DIR (the repository root, for config/workflows; default "."),
+// CLAIMS_BENCH_DB_PID (the database server's PID, for the CPU it spends per call).
 
 #include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -60,6 +63,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -314,11 +318,49 @@ struct DirectClaim {
   Step resubmit;
 };
 
-// Operations completed in one measurement, with their latencies.
+// CPU time used so far, in microseconds, by this process (clients, claimsd and the direct
+// calls alike) and by the database server whose PID CLAIMS_BENCH_DB_PID names (0 without it).
+struct CpuTimes {
+  double self_us = 0;
+  double database_us = 0;
+};
+
+CpuTimes CpuNow() {
+  CpuTimes t;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  t.self_us = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
+              static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  static const char* pid = std::getenv("CLAIMS_BENCH_DB_PID");
+  if (pid != nullptr && *pid != '\0') {
+    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+    std::string line;
+    std::getline(stat, line);
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and
+    // stime are the 12th and 13th of them.
+    const size_t close = line.rfind(')');
+    if (close != std::string::npos) {
+      std::istringstream rest(line.substr(close + 2));
+      std::string field;
+      double ticks = 0;
+      for (int i = 1; i <= 13 && rest >> field; ++i) {
+        if (i >= 12) ticks += std::atof(field.c_str());
+      }
+      t.database_us = ticks * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+  }
+  return t;
+}
+
+// Operations completed in one measurement, with their latencies and the CPU each took.
 struct Round {
   double per_second = 0;
   int64_t failures = 0;
   std::vector<float> latency_us;
+  double self_cpu_us_per_op = 0;
+  double database_cpu_us_per_op = 0;
+  int64_t operations = 0;
+  int64_t statements = 0;  // sent to the database meanwhile, by anyone in this process
 };
 
 // Runs `threads` threads calling `op(thread)` for `duration`; op answers whether it succeeded.
@@ -329,6 +371,7 @@ Round Measure(int threads, absl::Duration duration, const Op& op) {
   std::vector<int64_t> failed(static_cast<size_t>(threads), 0);
   std::vector<std::vector<float>> latencies(static_cast<size_t>(threads));
   std::vector<std::thread> workers;
+  const CpuTimes cpu_before = CpuNow();
   const absl::Time start = absl::Now();
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -352,6 +395,7 @@ Round Measure(int threads, absl::Duration duration, const Op& op) {
   stop = true;
   for (std::thread& w : workers) w.join();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const CpuTimes cpu_after = CpuNow();
   Round round;
   int64_t total = 0;
   for (size_t i = 0; i < done.size(); ++i) {
@@ -360,6 +404,13 @@ Round Measure(int threads, absl::Duration duration, const Op& op) {
     round.latency_us.insert(round.latency_us.end(), latencies[i].begin(), latencies[i].end());
   }
   round.per_second = static_cast<double>(total) / seconds;
+  round.operations = total;
+  if (total > 0) {
+    round.self_cpu_us_per_op =
+        (cpu_after.self_us - cpu_before.self_us) / static_cast<double>(total);
+    round.database_cpu_us_per_op =
+        (cpu_after.database_us - cpu_before.database_us) / static_cast<double>(total);
+  }
   return round;
 }
 
@@ -376,6 +427,9 @@ struct Figures {
   double p50_ms = 0;
   double p99_ms = 0;
   int64_t failures = 0;
+  double self_cpu_ms_per_op = 0;
+  double database_cpu_ms_per_op = 0;
+  double statements_per_op = 0;
 };
 
 struct Cell {
@@ -440,9 +494,14 @@ class Bench {
       Cell cell{backend_, clients, {}, {}};
       std::vector<Round> service, direct;
       // Alternating rounds, so drift in the machine's load hits both modes alike.
+      auto statements = [&] { return server_->repository().Stats().statements; };
       for (int round = 0; round < 2; ++round) {
+        int64_t before = statements();
         service.push_back(Measure(clients, duration_, [&](int c) { return ViaService(c); }));
+        service.back().statements = statements() - before;
+        before = statements();
         direct.push_back(Measure(clients, duration_, [&](int c) { return Direct(c); }));
+        direct.back().statements = statements() - before;
       }
       cell.service = Summarize(service);
       cell.direct = Summarize(direct);
@@ -459,13 +518,22 @@ class Bench {
   static Figures Summarize(const std::vector<Round>& rounds) {
     Figures f;
     std::vector<float> latencies;
+    int64_t operations = 0, statements = 0;
     for (const Round& r : rounds) {
       f.per_second += r.per_second / static_cast<double>(rounds.size());
+      f.self_cpu_ms_per_op += r.self_cpu_us_per_op / 1000.0 / static_cast<double>(rounds.size());
+      f.database_cpu_ms_per_op +=
+          r.database_cpu_us_per_op / 1000.0 / static_cast<double>(rounds.size());
       f.failures += r.failures;
+      operations += r.operations;
+      statements += r.statements;
       latencies.insert(latencies.end(), r.latency_us.begin(), r.latency_us.end());
     }
     f.p50_ms = PercentileMs(latencies, 0.50);
     f.p99_ms = PercentileMs(latencies, 0.99);
+    if (operations > 0) {
+      f.statements_per_op = static_cast<double>(statements) / static_cast<double>(operations);
+    }
     return f;
   }
 
@@ -1048,23 +1116,36 @@ int Main(int argc, char** argv) {
         "direct:  the repository calls it makes (FindIdempotencyRecord, GetClaim, "
         "ApplyDecision)\n"
         "         on the server's Repository, same claims, same number of threads; "
-        "2 measurements per mode, alternating\n");
-    std::printf("%-15s %7s %14s %12s %7s %8s %8s %8s %8s\n", "backend", "clients", "service tx/s",
-                "direct tx/s", "ratio", "svc p50", "svc p99", "dir p50", "dir p99");
+        "2 measurements per mode, alternating\n"
+        "cpu:     milliseconds of CPU per call, of this process (clients, claimsd, direct calls)\n"
+        "         and of the database server (db; MariaDB only)\n"
+        "stmts:   statements sent to the database per call, by anything in claimsd\n");
+    std::printf("%-15s %7s %14s %12s %7s %8s %8s %8s %8s %8s %8s %8s %8s %9s %9s\n", "backend",
+                "clients", "service tx/s", "direct tx/s", "ratio", "svc p50", "svc p99", "dir p50",
+                "dir p99", "svc cpu", "dir cpu", "db svc", "db dir", "svc stmts", "dir stmts");
   }
   for (const Cell& c : cells) {
     const double ratio = c.direct.per_second > 0 ? c.service.per_second / c.direct.per_second : 0;
-    std::printf("%-15s %7d %14.0f %12.0f %7.3f %6.2fms %6.2fms %6.2fms %6.2fms\n",
-                c.backend.c_str(), c.clients, c.service.per_second, c.direct.per_second, ratio,
-                c.service.p50_ms, c.service.p99_ms, c.direct.p50_ms, c.direct.p99_ms);
+    std::printf(
+        "%-15s %7d %14.0f %12.0f %7.3f %6.2fms %6.2fms %6.2fms %6.2fms %6.3fms %6.3fms %6.3fms "
+        "%6.3fms %9.2f %9.2f\n",
+        c.backend.c_str(), c.clients, c.service.per_second, c.direct.per_second, ratio,
+        c.service.p50_ms, c.service.p99_ms, c.direct.p50_ms, c.direct.p99_ms,
+        c.service.self_cpu_ms_per_op, c.direct.self_cpu_ms_per_op, c.service.database_cpu_ms_per_op,
+        c.direct.database_cpu_ms_per_op, c.service.statements_per_op, c.direct.statements_per_op);
     absl::StrAppend(
         &results, results.empty() ? "" : ",",
         absl::StrFormat("{\"backend\":\"%s\",\"clients\":%d,\"service_tps\":%.1f,"
                         "\"direct_tps\":%.1f,\"ratio\":%.3f,\"service_p50_ms\":%.3f,"
                         "\"service_p99_ms\":%.3f,\"direct_p50_ms\":%.3f,\"direct_p99_ms\":%.3f,"
-                        "\"failures\":%d}",
+                        "\"service_cpu_ms\":%.3f,\"direct_cpu_ms\":%.3f,\"service_db_cpu_ms\":%.3f,"
+                        "\"direct_db_cpu_ms\":%.3f,\"service_statements\":%.2f,"
+                        "\"direct_statements\":%.2f,\"failures\":%d}",
                         c.backend, c.clients, c.service.per_second, c.direct.per_second, ratio,
                         c.service.p50_ms, c.service.p99_ms, c.direct.p50_ms, c.direct.p99_ms,
+                        c.service.self_cpu_ms_per_op, c.direct.self_cpu_ms_per_op,
+                        c.service.database_cpu_ms_per_op, c.direct.database_cpu_ms_per_op,
+                        c.service.statements_per_op, c.direct.statements_per_op,
                         c.service.failures + c.direct.failures));
     absl::StrAppend(&ratios, absl::StrFormat(",\"%s_%d_ratio\":%.3f", c.backend, c.clients, ratio));
     failures += c.service.failures + c.direct.failures;
