@@ -12,7 +12,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "server/tls.h"
 #include "spdlog/spdlog.h"
 #include "storage/soci_repository.h"
@@ -60,10 +59,6 @@ class HealthPortOnly final : public grpc::CallbackGenericService {
 
 absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     const config::ServerConfig& config, std::unique_ptr<Clock> clock) {
-  // Debian builds Abseil without NDEBUG, which leaves its deadlock detection on: every
-  // absl::Mutex acquisition, gRPC's own included, then records lock order in one global graph
-  // under one global lock. That is a debugging aid with a cost on every call of every thread.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::unique_ptr<ClaimsServer> server(new ClaimsServer());
   server->config_ = config;
   // First, so that a key that cannot be used stops start-up before anything is opened.

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "config/claims_config.h"
 #include "server/claims_server.h"
 #include "server/runtime/logging.h"
@@ -22,6 +23,10 @@ constexpr absl::Duration kShutdownAfterGrace = absl::Seconds(3);
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, which leaves its deadlock detection on: every
+  // absl::Mutex acquisition, gRPC's own included, then records lock order in one global graph
+  // under one global lock, a debugging aid that costs every call on every thread. Tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"claimsd: the claims workflow service"};
   std::string config_path = "config/claimsd.yaml";
   bool migrate_only = false;

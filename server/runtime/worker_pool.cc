@@ -3,8 +3,12 @@
 namespace claims::server {
 
 WorkerPool::WorkerPool(int threads, int max_queued) : max_queued_(max_queued) {
+  workers_.reserve(static_cast<std::size_t>(threads));
   threads_.reserve(static_cast<std::size_t>(threads));
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+    threads_.emplace_back([this, worker = workers_.back().get()] { Work(*worker); });
+  }
 }
 
 WorkerPool::~WorkerPool() {
@@ -12,11 +16,12 @@ WorkerPool::~WorkerPool() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  ready_.notify_all();
+  for (auto& worker : workers_) worker->wake.notify_one();
   for (auto& thread : threads_) thread.join();
 }
 
 bool WorkerPool::TrySubmit(Task&& task) {
+  Worker* wake = nullptr;
   {
     std::lock_guard lock(mu_);
     if (static_cast<int>(tasks_.size()) >= max_queued_) {
@@ -24,8 +29,13 @@ bool WorkerPool::TrySubmit(Task&& task) {
       return false;
     }
     tasks_.push_back(std::move(task));
+    if (!idle_.empty()) {
+      wake = idle_.back();
+      idle_.pop_back();
+      wake->woken = true;
+    }
   }
-  ready_.notify_one();
+  if (wake != nullptr) wake->wake.notify_one();
   return true;
 }
 
@@ -34,24 +44,32 @@ int WorkerPool::queued() const {
   return static_cast<int>(tasks_.size());
 }
 
+int WorkerPool::idle() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(idle_.size());
+}
+
 int64_t WorkerPool::rejected() const {
   std::lock_guard lock(mu_);
   return rejected_;
 }
 
-void WorkerPool::Work() {
+void WorkerPool::Work(Worker& self) {
+  std::unique_lock lock(mu_);
   for (;;) {
-    Task task;
-    {
-      std::unique_lock lock(mu_);
-      ready_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !tasks_.empty();
-      });
-      if (tasks_.empty()) return;  // stopping and drained
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
+    // Woken for a task another thread took first, it goes back to the idle stack's top.
+    while (tasks_.empty() && !stopping_) {
+      self.woken = false;
+      idle_.push_back(&self);
+      self.wake.wait(lock,
+                     [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return self.woken || stopping_; });
     }
+    if (tasks_.empty()) return;  // stopping and drained
+    Task task = std::move(tasks_.front());
+    tasks_.pop_front();
+    lock.unlock();
     std::move(task)();
+    lock.lock();
   }
 }
 

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -17,6 +18,10 @@ namespace claims::server {
 // wait behind `max_queued` others is refused at once, so an overload shows as fast refusals a
 // client can back off from rather than as latency without bound. The destructor drains the
 // queue. Thread-safe.
+//
+// A task goes to the thread that went idle last: below full load the same few threads take
+// every call, with their caches (and their database connection's pages) still warm, instead of
+// the call rotating over every thread as a shared condition variable would have it.
 class WorkerPool {
  public:
   using Task = absl::AnyInvocable<void() &&>;
@@ -33,19 +38,28 @@ class WorkerPool {
 
   // Tasks waiting for a thread (not those running).
   int queued() const;
+  // Threads waiting for a task.
+  int idle() const;
   // Tasks refused by TrySubmit so far.
   int64_t rejected() const;
   int max_queued() const { return max_queued_; }
 
  private:
-  void Work();
+  struct Worker {
+    std::condition_variable wake;
+    bool woken = false;  // guarded by the pool's mu_: taken off idle_ for a task
+  };
+
+  void Work(Worker& self);
 
   const int max_queued_;
   mutable std::mutex mu_;
-  std::condition_variable ready_;
   std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
+  // Waiting threads, the last to go idle at the back.
+  std::vector<Worker*> idle_ ABSL_GUARDED_BY(mu_);
   int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
 };
 

@@ -74,6 +74,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "claims/v1/claims_service.grpc.pb.h"
@@ -1009,6 +1010,8 @@ void RemoveSqliteFile(const std::filesystem::path& db) {
 }
 
 int Main(int argc, char** argv) {
+  // As claimsd's main does: Debian's Abseil would otherwise run its deadlock detection.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // The server's log lines go to stderr, so stdout holds the table and the JSON only.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("claimsd"));
   spdlog::set_level(spdlog::level::warn);
