@@ -33,6 +33,7 @@ void TimerScheduler::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
+  planned_sweep_ = absl::InfinitePast();  // sweeping first, as after a wake
   thread_ = std::thread([this] { Loop(); });
 }
 
