@@ -382,30 +382,33 @@ struct Timing {
   double p99_ms = 0;
 };
 
-Timing Time(int repeats, const std::function<void(int)>& op) {
-  op(0);  // warm
+// Median and p99 of per-call times in milliseconds.
+Timing Percentiles(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
+}
+
+// Each of `repeats` calls of `op`, in milliseconds.
+std::vector<double> TimedCalls(int repeats, const std::function<void(int)>& op) {
   std::vector<double> ms;
   for (int i = 0; i < repeats; ++i) {
     const auto begin = std::chrono::steady_clock::now();
     op(i);
     ms.push_back(Seconds(begin) * 1000);
   }
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
+  return ms;
+}
+
+Timing Time(int repeats, const std::function<void(int)>& op) {
+  op(0);  // warm
+  return Percentiles(TimedCalls(repeats, op));
 }
 
 // Every call of `op` timed after one pass over all of them: for reads of a different row each
 // call, where Time's single warming call would leave the others cold.
 Timing TimeAllWarm(int repeats, const std::function<void(int)>& op) {
   for (int i = 0; i < repeats; ++i) op(i);
-  std::vector<double> ms;
-  for (int i = 0; i < repeats; ++i) {
-    const auto begin = std::chrono::steady_clock::now();
-    op(i);
-    ms.push_back(Seconds(begin) * 1000);
-  }
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
+  return Percentiles(TimedCalls(repeats, op));
 }
 
 struct Measured {
@@ -636,17 +639,11 @@ int Main() {
       return reads;
     };
     const int64_t reads_before = pool_reads();
-    std::vector<double> first_ms;
-    for (const std::string& id : cold_ids) {
-      const auto begin = std::chrono::steady_clock::now();
-      claim(id);
-      first_ms.push_back(Seconds(begin) * 1000);
-    }
+    const std::vector<double> first_ms = TimedCalls(
+        static_cast<int>(cold_ids.size()), [&](int i) { claim(cold_ids[static_cast<size_t>(i)]); });
     const int64_t reads_after = pool_reads();
-    std::sort(first_ms.begin(), first_ms.end());
     Measured* first_read =
-        record("get_claim archived, first read", level,
-               {first_ms[first_ms.size() / 2], first_ms[first_ms.size() * 99 / 100]}, 1u);
+        record("get_claim archived, first read", level, Percentiles(first_ms), 1u);
     first_read->informational = true;
     first_read->page_reads_per_call[level] =
         static_cast<double>(reads_after - reads_before) / static_cast<double>(cold_ids.size());

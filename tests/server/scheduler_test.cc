@@ -10,8 +10,8 @@
 #include "gtest/gtest.h"
 #include "server/runtime/clock.h"
 #include "server/runtime/workflow_registry.h"
-#include "storage/ids.h"
 #include "storage/soci_repository.h"
+#include "tests/testing/cpor_claims.h"
 #include "tests/testing/shipped_workflow.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_databases.h"
@@ -53,30 +53,13 @@ class TimerSchedulerTest : public ::testing::Test {
   // Submitted now: review_start is armed, days away.
   workflow::Claim SubmittedClaim() {
     const absl::Time now = clock_.Now();
-    workflow::Claim draft;
-    draft.id = storage::NewId(now);
-    draft.partner_id = "contoso";
-    draft.fields.mpn_id = "1234567";
-    draft.fields.customer = {"6f1c2a9e-0000-4000-8000-000000000001", "Fabrikam"};
-    draft.fields.products = {"dynamics_365_sales"};
-    draft.fields.activity = "revenue_association";
-    draft.workflow_name = kWorkflow;
-    draft.workflow_version = engine_->definition().version;
-    draft.create_time = now;
-    draft.created_by = partner_.id;
+    const workflow::Claim draft = testing::CporDraft(engine_->definition(), partner_, now);
     const workflow::Outcome created = engine_->Create(draft, partner_, now);
     const auto& decision = std::get<workflow::Decision>(created);
     workflow::Claim claim = workflow::ApplyDecision(draft, decision, now);
     EXPECT_OK(repository_->CreateClaim(claim, decision, storage::WriteOptions()));
-    workflow::Evidence poe;
-    poe.file_name = "poe.pdf";
-    poe.content_type = "application/pdf";
-    poe.size_bytes = 3;
-    poe.content = "pdf";
-    poe.sha256_hex = std::string(64, 'a');
-    poe.uploaded_by = partner_.id;
-    poe.upload_time = now;
-    claim = Write(claim, engine_->AddEvidence(claim, poe, partner_, now));
+    claim = Write(claim, engine_->AddEvidence(claim, testing::ProofOfExecution(partner_, now),
+                                              partner_, now));
     workflow::ActionRequest submit;
     submit.action = "submit";
     return Write(claim, engine_->Decide(claim, submit, partner_, now));

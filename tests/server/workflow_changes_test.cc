@@ -23,8 +23,8 @@
 #include "server/runtime/logging.h"
 #include "server/runtime/scheduler.h"
 #include "server/runtime/workflow_registry.h"
-#include "storage/ids.h"
 #include "storage/soci_repository.h"
+#include "tests/testing/cpor_claims.h"
 #include "tests/testing/shipped_workflow.h"
 #include "tests/testing/source_dir.h"
 #include "tests/testing/status_matchers.h"
@@ -164,32 +164,15 @@ class WorkflowChangesTest : public ::testing::TestWithParam<Backend> {
   workflow::Claim NewClaimIn(const std::string& state) {
     std::shared_ptr<const workflow::Engine> engine = Engine(1);
     const absl::Time now = clock_.Now();
-    workflow::Claim draft;
-    draft.id = storage::NewId(now);
-    draft.partner_id = "contoso";
-    draft.fields.mpn_id = "1234567";
-    draft.fields.customer = {"6f1c2a9e-0000-4000-8000-000000000001", "Fabrikam"};
-    draft.fields.products = {"dynamics_365_sales"};
-    draft.fields.activity = "revenue_association";
-    draft.workflow_name = kWorkflow;
-    draft.workflow_version = 1;
-    draft.create_time = now;
-    draft.created_by = partner_.id;
+    const workflow::Claim draft = testing::CporDraft(engine->definition(), partner_, now);
     workflow::Outcome created = engine->Create(draft, partner_, now);
     const auto& decision = std::get<workflow::Decision>(created);
     workflow::Claim claim = workflow::ApplyDecision(draft, decision, now);
     EXPECT_OK(repository_->CreateClaim(claim, decision, storage::WriteOptions()));
     if (state == "editing") return claim;
 
-    workflow::Evidence poe;
-    poe.file_name = "poe.pdf";
-    poe.content_type = "application/pdf";
-    poe.size_bytes = 3;
-    poe.content = "pdf";
-    poe.sha256_hex = std::string(64, 'a');
-    poe.uploaded_by = partner_.id;
-    poe.upload_time = now;
-    claim = Write(claim, engine->AddEvidence(claim, poe, partner_, now));
+    claim = Write(
+        claim, engine->AddEvidence(claim, testing::ProofOfExecution(partner_, now), partner_, now));
     claim = Write(claim, engine->Decide(claim, Action("submit"), partner_, now));
     if (state == "submitted") return claim;
     claim = Write(claim, engine->Decide(claim, Action("start_review"), reviewer_, now));
