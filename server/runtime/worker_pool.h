@@ -20,8 +20,8 @@ namespace claims::server {
 // queue. Thread-safe.
 //
 // A task goes to the thread that went idle last: below full load the same few threads take
-// every call, with their caches (and their database connection's pages) still warm, instead of
-// the call rotating over every thread as a shared condition variable would have it.
+// every call, their stacks and caches still warm, instead of the calls rotating over every
+// thread as a shared condition variable would have it.
 class WorkerPool {
  public:
   using Task = absl::AnyInvocable<void() &&>;
