@@ -105,6 +105,8 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
   storage_options.url = config.database.url;
   storage_options.pool_size = config.database.pool_size;
   storage_options.max_evidence_bytes = config.database.max_evidence_bytes;
+  storage_options.event_partitions = config.database.event_partitions;
+  storage_options.event_retention = config.database.event_retention;
   auto repository = storage::OpenSociRepository(storage_options);
   if (!repository.ok()) return repository.status();
   server->repository_ = *std::move(repository);

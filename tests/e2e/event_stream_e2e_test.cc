@@ -196,5 +196,39 @@ TEST_P(EventStreamE2eTest, CursorOlderThanRetentionIsOutOfRange) {
 INSTANTIATE_TEST_SUITE_P(Backends, EventStreamE2eTest,
                          ::testing::Values(Backend::kSqlite, Backend::kMariaDb), BackendName);
 
+// An operator's database.event_partitions and database.event_retention_hours reach the outbox:
+// values other than the defaults, which an unwired setting would silently replace.
+class ConfiguredOutboxE2eTest : public EventStreamE2eTest {
+ protected:
+  void Configure(config::ServerConfig& config) override {
+    config.database.event_partitions = 3;
+    config.database.event_retention = absl::ZeroDuration();  // keep events forever
+  }
+};
+
+TEST_P(ConfiguredOutboxE2eTest, PartitionCountIsTheConfiguredOne) {
+  EXPECT_EQ(server_->repository().EventPartitions(), 3);
+  Lifecycle("contoso");
+  v1::StreamEventsRequest last;
+  last.set_partition(2);
+  // The claim's events are in one of the three; the others have none yet to wait for.
+  EXPECT_NE(Stream(last, 1, std::chrono::milliseconds(300)).status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::StreamEventsRequest beyond;
+  beyond.set_partition(3);
+  EXPECT_EQ(Stream(beyond, 1).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_P(ConfiguredOutboxE2eTest, ZeroRetentionKeepsEventsForever) {
+  Lifecycle("contoso");
+  ASSERT_OK_AND_ASSIGN(int64_t purged, server_->repository().PurgeOldEvents(
+                                           absl::Now() + absl::Hours(10 * 365 * 24)));
+  EXPECT_EQ(purged, 0);
+  EXPECT_THAT(Stream(v1::StreamEventsRequest(), 3).events, SizeIs(3));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ConfiguredOutboxE2eTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kMariaDb), BackendName);
+
 }  // namespace
 }  // namespace claims::testing
