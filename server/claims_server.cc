@@ -57,6 +57,16 @@ class HealthPortOnly final : public grpc::CallbackGenericService {
 
 }  // namespace
 
+storage::StorageOptions StorageOptionsFor(const config::ServerConfig& config) {
+  storage::StorageOptions options;
+  options.url = config.database.url;
+  options.pool_size = config.database.pool_size;
+  options.max_evidence_bytes = config.database.max_evidence_bytes;
+  options.event_partitions = config.database.event_partitions;
+  options.event_retention = config.database.event_retention;
+  return options;
+}
+
 absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     const config::ServerConfig& config, std::unique_ptr<Clock> clock) {
   std::unique_ptr<ClaimsServer> server(new ClaimsServer());
@@ -101,13 +111,7 @@ absl::StatusOr<std::unique_ptr<ClaimsServer>> ClaimsServer::Start(
     }
   }
 
-  storage::StorageOptions storage_options;
-  storage_options.url = config.database.url;
-  storage_options.pool_size = config.database.pool_size;
-  storage_options.max_evidence_bytes = config.database.max_evidence_bytes;
-  storage_options.event_partitions = config.database.event_partitions;
-  storage_options.event_retention = config.database.event_retention;
-  auto repository = storage::OpenSociRepository(storage_options);
+  auto repository = storage::OpenSociRepository(StorageOptionsFor(config));
   if (!repository.ok()) return repository.status();
   server->repository_ = *std::move(repository);
 

@@ -24,8 +24,12 @@
 #include "server/runtime/workflow_registry.h"
 #include "server/runtime/workflow_watcher.h"
 #include "storage/repository.h"
+#include "storage/soci_repository.h"
 
 namespace claims::server {
+
+// The storage settings of `config` (database.*), as the server opens its repository with them.
+storage::StorageOptions StorageOptionsFor(const config::ServerConfig& config);
 
 // claimsd assembled: repository (migrated), published workflows, logic, timer scheduler, the
 // database health check, and the gRPC server with health and reflection (plaintext or TLS),

@@ -42,9 +42,7 @@ int main(int argc, char** argv) {
   claims::server::ConfigureLogging(config->log_format, spdlog::level::from_str(config->log_level));
 
   if (migrate_only) {
-    claims::storage::StorageOptions options;
-    options.url = config->database.url;
-    auto version = claims::storage::MigrateDatabase(options);
+    auto version = claims::storage::MigrateDatabase(claims::server::StorageOptionsFor(*config));
     if (!version.ok()) {
       spdlog::error("migration failed: {}", version.status().ToString());
       return 1;
