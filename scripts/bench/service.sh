@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The service benchmark: PerformAction through gRPC against claimsd in-process on 127.0.0.1 vs.
+# The service benchmark: PerformAction through gRPC against claimsd (its own process) on 127.0.0.1 vs.
 # the same repository calls made directly, at 1, 4, 16 and 64 clients, on a throwaway MariaDB
 # configured as production ones are (CLAIMS_MARIADB_DURABLE=1; started here, stopped by PID on
 # exit) and on SQLite; then whole claim lifecycles, and two replicas against one. Arguments pick
