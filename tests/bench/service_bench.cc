@@ -1052,6 +1052,19 @@ struct ReplicaCell {
   int64_t failures = 0;
   int64_t retries = 0;  // deadlock and lock-timeout retries in the repositories
   std::vector<float> latency_us;
+  // Over every round: CPU of all running claimsd processes (the idle one included, so both
+  // rows pay for two) and of the database server, against the calls that succeeded.
+  double claimsd_cpu_us = 0;
+  double database_cpu_us = 0;
+  int64_t operations = 0;
+
+  double ClaimsdCpuMsPerCall() const { return PerCallMs(claimsd_cpu_us); }
+  double DatabaseCpuMsPerCall() const { return PerCallMs(database_cpu_us); }
+
+ private:
+  double PerCallMs(double us) const {
+    return operations > 0 ? us / static_cast<double>(operations) / 1000 : 0;
+  }
 };
 
 class ReplicaBench {
@@ -1085,6 +1098,12 @@ class ReplicaBench {
   }
 
  private:
+  static double ClaimsdCpuMicros(const std::vector<std::unique_ptr<ClaimsdProcess>>& servers) {
+    double total = 0;
+    for (const auto& s : servers) total += ProcessCpuMicros(s->pid());
+    return total;
+  }
+
   static int64_t Retries(const std::vector<std::unique_ptr<ClaimsdProcess>>& servers) {
     int64_t total = 0;
     for (const auto& s : servers) {
@@ -1114,12 +1133,17 @@ class ReplicaBench {
     }
     ++rounds_;
     const int64_t retries_before = Retries(servers);
+    const double claimsd_before = ClaimsdCpuMicros(servers);
+    const double database_before = CpuNow(-1).database_us;
     std::vector<Performer> performers;
     for (Mine& m : mine) performers.push_back({m.client.get(), &m.claims});
     const Round round = PerformLoop(performers, duration_, -1, [this](const std::string& what) {
       if (!failed_.exchange(true))
         std::fprintf(stderr, "service_bench: replicas: %s\n", what.c_str());
     });
+    cell.claimsd_cpu_us += ClaimsdCpuMicros(servers) - claimsd_before;
+    cell.database_cpu_us += CpuNow(-1).database_us - database_before;
+    cell.operations += round.operations;
     cell.retries += Retries(servers) - retries_before;
     cell.per_second += round.per_second;
     cell.calls += static_cast<int64_t>(round.latency_us.size()) + round.failures;
@@ -1363,10 +1387,12 @@ int Main(int argc, char** argv) {
     std::printf(
         "\nreplicas: the PerformAction loop on one claimsd, then the same clients split over two "
         "claimsd\nover the same durable MariaDB (each its own pool); aborts: failed calls plus "
-        "deadlock and\nlock-timeout retries, per call; %d measurements per row, alternating\n",
+        "deadlock and\nlock-timeout retries, per call; %d measurements per row, alternating;\n"
+        "cpu: milliseconds per call, of both claimsd processes (one idle in the first row) and of\n"
+        "the database\n",
         ReplicaBench::kRounds);
-    std::printf("%7s %9s %9s %8s %8s %9s %9s %8s\n", "clients", "replicas", "tx/s", "vs one", "p99",
-                "failures", "retries", "aborts");
+    std::printf("%7s %9s %9s %8s %8s %9s %9s %8s %8s %8s\n", "clients", "replicas", "tx/s",
+                "vs one", "p99", "failures", "retries", "aborts", "claimsd", "db");
   }
   for (size_t i = 0; i < replica_cells.size(); ++i) {
     const ReplicaCell& c = replica_cells[i];
@@ -1375,15 +1401,18 @@ int Main(int argc, char** argv) {
     const double abort_rate =
         c.calls > 0 ? static_cast<double>(c.failures + c.retries) / static_cast<double>(c.calls)
                     : 0;
-    std::printf("%7d %9d %9.0f %8.3f %6.2fms %9lld %9lld %7.4f%%\n", c.clients, c.replicas,
-                c.per_second, vs_one, c.p99_ms, static_cast<long long>(c.failures),
-                static_cast<long long>(c.retries), 100 * abort_rate);
-    absl::StrAppend(&replica_json, replica_json.empty() ? "" : ",",
-                    absl::StrFormat("{\"clients\":%d,\"replicas\":%d,\"tps\":%.1f,"
-                                    "\"vs_one\":%.3f,\"p99_ms\":%.3f,\"calls\":%d,"
-                                    "\"failures\":%d,\"retries\":%d,\"abort_rate\":%.5f}",
-                                    c.clients, c.replicas, c.per_second, vs_one, c.p99_ms, c.calls,
-                                    c.failures, c.retries, abort_rate));
+    std::printf("%7d %9d %9.0f %8.3f %6.2fms %9lld %9lld %7.4f%% %6.3fms %6.3fms\n", c.clients,
+                c.replicas, c.per_second, vs_one, c.p99_ms, static_cast<long long>(c.failures),
+                static_cast<long long>(c.retries), 100 * abort_rate, c.ClaimsdCpuMsPerCall(),
+                c.DatabaseCpuMsPerCall());
+    absl::StrAppend(
+        &replica_json, replica_json.empty() ? "" : ",",
+        absl::StrFormat("{\"clients\":%d,\"replicas\":%d,\"tps\":%.1f,"
+                        "\"vs_one\":%.3f,\"p99_ms\":%.3f,\"calls\":%d,"
+                        "\"failures\":%d,\"retries\":%d,\"abort_rate\":%.5f,"
+                        "\"claimsd_cpu_ms\":%.3f,\"db_cpu_ms\":%.3f}",
+                        c.clients, c.replicas, c.per_second, vs_one, c.p99_ms, c.calls, c.failures,
+                        c.retries, abort_rate, c.ClaimsdCpuMsPerCall(), c.DatabaseCpuMsPerCall()));
     if (c.replicas == 2) {
       absl::StrAppend(&ratios,
                       absl::StrFormat(",\"two_replicas_%d_vs_one\":%.3f", c.clients, vs_one));
